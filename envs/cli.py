@@ -1,0 +1,68 @@
+"""The ``rlvr`` command line.
+
+    rlvr envs                         list registered environments
+    rlvr demo [--env ID] [--seed N]   show a prompt and score sample completions
+
+Each subcommand is a function ``(args) -> exit code`` plus a parser set-up;
+``COMMANDS`` maps names to them, so adding one is one entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+import envs
+
+
+def _envs(args: argparse.Namespace) -> int:
+    listing = envs.list_envs()
+    width = max(map(len, listing), default=0)
+    for env_id, description in listing.items():
+        print(f"{env_id:<{width}}  {description}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from envs.demo import run_demo
+
+    options = json.loads(args.options)
+    if args.template:
+        options["template"] = args.template
+    run_demo(args.env, args.seed, options)
+    return 0
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", default="rlvr/Arithmetic-v0", help="env id (see `rlvr envs`)")
+    parser.add_argument("--seed", type=int, default=0, help="reset seed: picks the task")
+    parser.add_argument("--template", default=None, help="prompt template name, e.g. fireworks or r1")
+    parser.add_argument("--options", default="{}", help="env options as JSON, e.g. '{\"digits\": [3, 3]}'")
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "envs": ("list registered environments", lambda parser: None, _envs),
+    "demo": ("show a prompt and score sample completions", _demo_arguments, _demo),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``rlvr``; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="rlvr", description="RL from verifiable rewards: environments and trainers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, add_arguments, run) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        add_arguments(sub)
+        sub.set_defaults(run=run)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (envs.UnknownEnvError, envs.ConfigError, json.JSONDecodeError) as error:
+        print(f"rlvr {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,4 @@
+"""Hardened Docker execution of model-written code, for code environments.
+
+This package holds no executor yet.
+"""

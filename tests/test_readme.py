@@ -1,0 +1,25 @@
+"""README's code that claims to run, runs."""
+
+import re
+from pathlib import Path
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_use_an_environment_snippet_runs_and_scores_one(capsys):
+    snippet = next(block for block in python_blocks() if 'gymnasium.make("rlvr/Arithmetic-v0")' in block)
+    namespace: dict = {}
+    exec(snippet, namespace)
+    assert namespace["reward"] == 1.0
+    assert namespace["terminated"] is True
+    assert "status=ok" in capsys.readouterr().out
+
+
+def test_quick_start_names_the_scripts_that_exist():
+    root = Path(__file__).resolve().parents[1]
+    for script in re.findall(r"^bash (\.ci/\w+)", README, flags=re.MULTILINE):
+        assert (root / script).is_file(), script

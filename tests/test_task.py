@@ -1,0 +1,68 @@
+import random
+
+import pydantic
+import pytest
+
+from envs.task import DatasetSource, FunctionSource, ProceduralSource, Task
+
+
+class WordTask(Task):
+    answer: str
+
+
+def make_word(rng: random.Random) -> WordTask:
+    word = "".join(rng.choice("abcdef") for _ in range(6))
+    return WordTask(question=f"Reverse {word}", answer=word[::-1])
+
+
+def test_procedural_item_is_a_pure_function_of_its_index():
+    source = FunctionSource(make_word)
+    assert [source.get(i) for i in range(20)] == [FunctionSource(make_word).get(i) for i in range(20)]
+    assert len({source.get(i).question for i in range(20)}) > 10
+    assert source.size is None
+
+
+def test_procedural_source_rejects_negative_index_and_unknown_options():
+    source = FunctionSource(make_word)
+    with pytest.raises(IndexError):
+        source.get(-1)
+    with pytest.raises(ValueError, match=r"unknown reset option.*'level'.*accepts: index"):
+        source.get(0, level=2)
+
+
+def test_generate_receives_its_own_rng_not_the_global_one():
+    class Source(ProceduralSource):
+        def generate(self, rng, **options):
+            return make_word(rng)
+
+    random.seed(1)
+    first = Source().get(7)
+    random.seed(2)
+    assert Source().get(7) == first
+
+
+def test_dataset_source_indexes_and_names_the_valid_range():
+    tasks = [WordTask(question=f"q{i}", answer=str(i)) for i in range(3)]
+    source = DatasetSource(tasks)
+    assert source.size == 3
+    assert source.get(2).answer == "2"
+    with pytest.raises(IndexError, match=r"tasks 0\.\.2"):
+        source.get(3)
+
+
+def test_empty_dataset_is_rejected():
+    with pytest.raises(ValueError):
+        DatasetSource([])
+
+
+def test_tasks_are_frozen_and_strict():
+    task = WordTask(question="q", answer="a")
+    with pytest.raises(pydantic.ValidationError):
+        task.answer = "b"
+    with pytest.raises(pydantic.ValidationError):
+        WordTask(question="q", answer="a", extra=1)
+
+
+def test_reference_answer_reads_the_answer_field():
+    assert WordTask(question="q", answer="cba").reference_answer() == "cba"
+    assert Task(question="q").reference_answer() is None

@@ -1,0 +1,183 @@
+"""TextEnv behaviour, on a small word-reversal family built here from real parts."""
+
+import random
+
+import pytest
+
+from envs.task import DatasetSource, FunctionSource, Task
+from envs.templates import PromptTemplate
+from envs.text_env import EnvConfig, TextEnv, retry_feedback
+from verifiers import AnswerFormat, Rubric, Score, Status
+
+
+class WordTask(Task):
+    answer: str
+
+
+def make_word(rng: random.Random) -> WordTask:
+    word = "".join(rng.choice("abcdef") for _ in range(6))
+    return WordTask(question=f"Reverse {word}", answer=word[::-1])
+
+
+def exact(completion: str, task: WordTask) -> Score:
+    if completion.strip() == task.answer:
+        return Score.correct()
+    return Score.fail(Status.WRONG)
+
+
+TEMPLATE = PromptTemplate(name="plain", answer_format=AnswerFormat.LAST_NUMBER, user="{question}")
+RUBRIC = Rubric({"accuracy": (exact, 1.0)})
+
+
+def make_env(**config) -> TextEnv:
+    return TextEnv(FunctionSource(make_word), RUBRIC, TEMPLATE, EnvConfig(**config))
+
+
+def test_same_seed_same_task_for_every_copy():
+    prompts = {make_env().reset(seed=11)[0] for _ in range(8)}
+    assert len(prompts) == 1
+
+
+def test_different_seeds_and_unseeded_resets_vary():
+    env = make_env()
+    assert len({env.reset(seed=s)[0] for s in range(20)}) > 10
+    env.reset(seed=0)
+    assert len({env.reset()[0] for _ in range(20)}) > 10
+
+
+def test_reset_info_has_task_messages_and_index():
+    env = make_env()
+    prompt, info = env.reset(seed=1)
+    assert isinstance(info["task"], WordTask)
+    assert info["messages"] == [{"role": "user", "content": prompt}]
+    assert info["task"] == env.source.get(info["index"])
+
+
+def test_index_option_picks_a_dataset_item():
+    tasks = [WordTask(question=f"Reverse w{i}", answer=f"{i}w") for i in range(5)]
+    env = TextEnv(DatasetSource(tasks), RUBRIC, TEMPLATE)
+    assert env.reset(options={"index": 3})[0] == "Reverse w3"
+    with pytest.raises(IndexError):
+        env.reset(options={"index": 5})
+    with pytest.raises(TypeError):
+        env.reset(options={"index": "3"})
+
+
+def test_seeded_reset_on_a_dataset_stays_in_range():
+    tasks = [WordTask(question=f"Reverse w{i}", answer=f"{i}w") for i in range(3)]
+    env = TextEnv(DatasetSource(tasks), RUBRIC, TEMPLATE)
+    assert {env.reset(seed=s)[1]["index"] for s in range(30)} == {0, 1, 2}
+
+
+def test_single_turn_step_scores_and_terminates():
+    env = make_env()
+    _, info = env.reset(seed=2)
+    obs, reward, terminated, truncated, step_info = env.step(info["task"].answer)
+    assert (obs, reward, terminated, truncated) == ("", 1.0, True, False)
+    assert step_info["score"]["accuracy"].status is Status.OK
+    assert step_info["status"] == "ok"
+    assert step_info["messages"][-1] == {"role": "assistant", "content": info["task"].answer}
+
+
+def test_wrong_answer_reports_status():
+    env = make_env()
+    env.reset(seed=2)
+    _, reward, terminated, _, info = env.step("nope")
+    assert reward == 0.0 and terminated
+    assert info["status"] == "wrong"
+
+
+def test_step_before_reset_or_after_the_end_is_an_error():
+    env = make_env()
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("x")
+    env.reset(seed=0)
+    env.step("x")
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("x")
+
+
+def test_non_text_action_is_a_type_error():
+    env = make_env()
+    env.reset(seed=0)
+    with pytest.raises(TypeError, match="str"):
+        env.step(42)
+
+
+def test_oversized_completion_is_scored_not_rejected():
+    env = make_env(max_completion_chars=10)
+    env.reset(seed=0)
+    _, reward, terminated, _, _ = env.step("z" * 100_000)
+    assert reward == 0.0 and terminated
+
+
+def test_prompt_longer_than_the_space_is_a_clear_error():
+    env = make_env(max_prompt_chars=5)
+    with pytest.raises(ValueError, match="max_prompt_chars"):
+        env.reset(seed=0)
+
+
+def test_multi_turn_feedback_becomes_the_next_observation_until_solved():
+    env = make_env(max_turns=3)
+    _, info = env.reset(seed=4)
+    obs, reward, terminated, truncated, step_info = env.step("wrong")
+    assert obs == "Your answer was not accepted (wrong). Please try again."
+    assert (reward, terminated, truncated) == (0.0, False, False)
+    assert [m["role"] for m in step_info["messages"]] == ["user", "assistant", "user"]
+    obs, reward, terminated, truncated, step_info = env.step(info["task"].answer)
+    assert (obs, reward, terminated, truncated) == ("", 1.0, True, False)
+    assert step_info["turn"] == 2
+
+
+def test_multi_turn_truncates_at_max_turns():
+    env = make_env(max_turns=2)
+    env.reset(seed=4)
+    assert env.step("wrong")[2:4] == (False, False)
+    _, _, terminated, truncated, info = env.step("still wrong")
+    assert (terminated, truncated) == (False, True)
+    assert info["turn"] == 2
+
+
+def test_custom_feedback_function_drives_the_conversation():
+    def hint(task, completion, result):
+        return None if result.status is Status.OK else f"Hint: it starts with {task.answer[0]}"
+
+    env = TextEnv(FunctionSource(make_word), RUBRIC, TEMPLATE, EnvConfig(max_turns=4), feedback=hint)
+    _, info = env.reset(seed=5)
+    assert env.step("?")[0] == f"Hint: it starts with {info['task'].answer[0]}"
+
+
+def test_retry_feedback_stops_when_every_criterion_is_ok():
+    result = RUBRIC.score("abc", WordTask(question="q", answer="abc"))
+    assert retry_feedback(WordTask(question="q", answer="abc"), "abc", result) is None
+
+
+def test_reward_is_none_when_a_verifier_crashes():
+    def broken(completion, task):
+        raise RuntimeError("checker bug")
+
+    env = TextEnv(FunctionSource(make_word), Rubric({"accuracy": (broken, 1.0)}), TEMPLATE)
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step("x")
+    assert reward is None and terminated
+    assert info["status"] == "verifier_error"
+
+
+def test_reward_range_comes_from_the_rubric():
+    rubric = Rubric({"accuracy": (exact, 1.0), "style": (exact, 0.5)})
+    env = TextEnv(FunctionSource(make_word), rubric, TEMPLATE)
+    assert env.reward_range == (0.0, 1.5)
+
+
+def test_ansi_render_shows_the_conversation():
+    env = TextEnv(FunctionSource(make_word), RUBRIC, TEMPLATE, render_mode="ansi")
+    prompt, _ = env.reset(seed=0)
+    env.step("my answer")
+    assert env.render() == f"[user]\n{prompt}\n\n[assistant]\nmy answer"
+    with pytest.raises(ValueError, match="render_mode"):
+        TextEnv(FunctionSource(make_word), RUBRIC, TEMPLATE, render_mode="human")
+
+
+def test_env_config_names_a_bad_field():
+    with pytest.raises(Exception, match="max_turns"):
+        EnvConfig(max_turns=0)
