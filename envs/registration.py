@@ -159,6 +159,8 @@ def register(
         task_options=_task_options(source),
     )
     _REGISTRY[id] = entry_
+    if replace:
+        gym.registry.pop(id, None)  # replacing on purpose: no "overriding" warning
     gym.register(id=id, entry_point=functools.partial(_build_env, entry_))
     return entry_
 

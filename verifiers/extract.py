@@ -52,7 +52,7 @@ _FIREWORKS_LEAD = re.compile(r"final answer\s{0,20}:", re.IGNORECASE)
 # The first lead of a line and the rest of that line, in one linear match.
 _FIREWORKS_LINE = re.compile(r"final answer\s{0,20}:[^\n]*", re.IGNORECASE)
 _FIREWORKS_PREFIX = re.compile(r"\s{0,20}the final answer is\s{0,20}", re.IGNORECASE)
-_FIREWORKS_SUFFIX = re.compile(r"\s{0,20}i hope it is correct\.?\s{0,20}$", re.IGNORECASE)
+_FIREWORKS_SUFFIX = re.compile(r"\s{0,20}i hope it is correct", re.IGNORECASE)
 
 
 def _fireworks_answer(segment: str) -> str:
@@ -124,7 +124,7 @@ def extract_r1_answer(text: str) -> str | None:
 _BOX_COMMAND = re.compile(r"\\(?:boxed|fbox)")
 
 
-def _matching_brace(text: str, open_index: int) -> int:
+def matching_brace(text: str, open_index: int) -> int:
     """Index of the ``}`` closing the ``{`` at ``open_index``, or -1."""
     depth = 0
     for i in range(open_index, len(text)):
@@ -153,7 +153,7 @@ def boxed_all(text: str) -> list[str]:
             return answers
         after = command.end()
         if after < len(text) and text[after] == "{":
-            close = _matching_brace(text, after)
+            close = matching_brace(text, after)
             if close == -1:
                 return answers  # nothing after an unbalanced brace can close
             answers.append(text[after + 1 : close].strip())
@@ -179,7 +179,7 @@ def extract_boxed(text: str) -> str | None:
 # --- numbers -----------------------------------------------------------------
 
 # No nested quantifiers: each alternative consumes digits in one linear pass.
-_NUMBER = re.compile(r"[-−+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_NUMBER = re.compile(r"[-−+]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?")
 
 
 def numbers_all(text: str) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from verifiers.extract import extract_boxed
+from verifiers.extract import matching_brace
 
 __all__ = ["format_number", "parse_number"]
 
@@ -31,12 +31,29 @@ def _unwrap(text: str) -> str:
             if len(text) >= len(left) + len(right) and text.startswith(left) and text.endswith(right):
                 text = text[len(left) : len(text) - len(right)].strip()
                 changed = True
-        if text.startswith(("\\boxed", "\\fbox")):
-            inner = extract_boxed(text)
-            if inner is not None:
-                text = inner
-                changed = True
+        inner = _whole_box(text)
+        if inner is not None:
+            text = inner
+            changed = True
     return text
+
+
+def _whole_box(text: str) -> str | None:
+    """The content of ``\\boxed{...}`` when the box is the whole text, else None.
+
+    ``\\boxed{12} or \\boxed{13}`` is not one box: unwrapping only its last box
+    would turn a hedge into an answer.
+    """
+    for command in ("\\boxed", "\\fbox"):
+        if not text.startswith(command):
+            continue
+        rest = text[len(command) :]
+        if rest.startswith("{"):
+            close = matching_brace(rest, 0)
+            return rest[1:close].strip() if close == len(rest) - 1 else None
+        token = rest.strip()
+        return token if rest.startswith(" ") and token and " " not in token else None
+    return None
 
 
 def parse_number(text: str | None) -> Decimal | None:
@@ -48,7 +65,9 @@ def parse_number(text: str | None) -> Decimal | None:
     """
     if text is None or len(text) > 4 * _MAX_CHARS:
         return None
-    body = _unwrap(text).removesuffix(".").strip()
+    body = text.strip()
+    # One closing full stop is allowed, outside the delimiters ("$5$.") or inside ("$5.$").
+    body = _unwrap(body[:-1]) if body.endswith(".") else _unwrap(body).removesuffix(".").strip()
     if len(body) > _MAX_CHARS or not body:
         return None
     sign = ""

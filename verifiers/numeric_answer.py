@@ -40,6 +40,9 @@ class NumericAnswer:
     answer_format: AnswerFormat = AnswerFormat.FIREWORKS
     answer_field: str = "answer"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "answer_format", AnswerFormat(self.answer_format))
+
     def __call__(self, completion: str, task: Any) -> Score:
         """Judge ``completion`` against ``task.<answer_field>``."""
         raw_reference = getattr(task, self.answer_field, None)
@@ -71,7 +74,7 @@ def _as_number(reference: Any) -> Decimal | None:
     if isinstance(reference, int):
         return Decimal(reference)
     if isinstance(reference, Decimal):
-        return reference
+        return reference if reference.is_finite() else None
     if isinstance(reference, str):
         return parse_number(reference)
     return None

@@ -120,7 +120,10 @@ def check_verifier(
     """
 
     def judge(completion: str, task: Any) -> Score:
-        score = verifier(completion, task)
+        try:
+            score = verifier(completion, task)
+        except Exception as error:
+            raise AssertionError(f"verifier raised {error!r} on {completion[:80]!r}") from error
         assert isinstance(score, Score), f"a verifier returns a Score, got {type(score).__name__}"
         return score
 

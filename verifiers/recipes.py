@@ -15,9 +15,9 @@ from verifiers.rubric import Criterion, Rubric, Verifier
 __all__ = ["answer_rubric"]
 
 
-def answer_rubric(accuracy: Verifier, answer_format: AnswerFormat, format_weight: float = 0.2) -> Rubric:
+def answer_rubric(accuracy: Verifier, answer_format: AnswerFormat | str, format_weight: float = 0.2) -> Rubric:
     """``accuracy`` (weight 1.0), plus ``format`` (``R1Format``, ``format_weight``) for the R1 format."""
     criteria = [Criterion("accuracy", accuracy, 1.0)]
-    if answer_format is AnswerFormat.R1:
+    if AnswerFormat(answer_format) is AnswerFormat.R1:
         criteria.append(Criterion("format", R1Format(), format_weight))
     return Rubric(criteria)
