@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -58,12 +59,12 @@ class ArithmeticConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     digits: list[Annotated[int, Field(ge=1, le=18)]] = Field(
-        default_factory=lambda: [4, 2],
+        default=[4, 2],
         min_length=1,
         description="Digits of each operand, left to right; one entry per operand (or one for all).",
     )
     operations: list[Operation] = Field(
-        default_factory=lambda: ["*"], min_length=1, description="Operators to draw from: + - * / (exact division)."
+        default=["*"], min_length=1, description="Operators to draw from: + - * / (exact division)."
     )
     num_operands: int | None = Field(
         None, ge=2, le=16, description="Number of operands; default len(digits). With one digits entry, it repeats."
@@ -103,9 +104,11 @@ class ArithmeticSource(ProceduralSource):
     def __init__(self, **options: Any) -> None:
         self.config = ArithmeticConfig(**options)
 
-    def generate(self, rng: random.Random, level: int | None = None) -> ArithmeticTask:
+    def generate(self, rng: random.Random, **options: Any) -> ArithmeticTask:
+        """A task under this source's config, or under preset ``level`` when that option is given."""
+        level = options.get("level")
         config = self.config if level is None else ArithmeticConfig(level=level)
-        operations = [rng.choice(config.operations) for _ in range(config.num_operands - 1)]
+        operations: list[str] = [rng.choice(config.operations) for _ in range(len(config.digits) - 1)]
         operands = [_draw(rng, d) for d in config.digits]
         _make_divisions_exact(rng, operands, operations, config.digits)
         question = " ".join(_interleave(operands, operations))
@@ -123,7 +126,7 @@ def _draw(rng: random.Random, digits: int) -> int:
     return rng.randint(10 ** (digits - 1), 10**digits - 1)
 
 
-def _terms(operations: list[str]) -> list[list[int]]:
+def _terms(operations: Sequence[str]) -> list[list[int]]:
     """Operand indices grouped into products: ``a + b * c / d`` -> ``[[0], [1, 2, 3]]``."""
     terms = [[0]]
     for i, op in enumerate(operations, start=1):
@@ -155,14 +158,14 @@ def _make_divisions_exact(rng: random.Random, operands: list[int], operations: l
             operands[first] = divisor * rng.randint(1, 9)
 
 
-def evaluate(operands: list[int] | tuple[int, ...], operations: list[str] | tuple[str, ...]) -> int:
+def evaluate(operands: Sequence[int], operations: Sequence[str]) -> int:
     """The exact value of ``operands`` joined by ``operations``, with * and / first.
 
     Division must be exact (``ArithmeticSource`` makes it so); an inexact one
     raises ``ValueError``.
     """
     total = 0
-    for term in _terms(list(operations)):
+    for term in _terms(operations):
         value = operands[term[0]]
         for i in term[1:]:
             if operations[i - 1] == "*":
@@ -177,7 +180,7 @@ def evaluate(operands: list[int] | tuple[int, ...], operations: list[str] | tupl
     return total
 
 
-def _interleave(operands: list[int], operations: list[str]) -> list[str]:
+def _interleave(operands: Sequence[int], operations: Sequence[str]) -> list[str]:
     parts = [str(operands[0])]
     for op, operand in zip(operations, operands[1:], strict=True):
         parts += [op, str(operand)]

@@ -6,17 +6,17 @@ hedged one (two different final answers), one in the wrong format, and junk.
 
 from __future__ import annotations
 
-from typing import Any
-
-import gymnasium as gym
+from typing import Any, cast
 
 from envs.registration import make
+from envs.task import Task
+from envs.text_env import TextEnv
 from verifiers.numbers import format_number, parse_number
 
 
-def sample_completions(env: gym.Env, task: Any) -> dict[str, str]:
+def sample_completions(env: TextEnv, task: Task) -> dict[str, str]:
     """Named completions for ``task``: the oracle answer and ways to miss it."""
-    template = env.unwrapped.template
+    template = env.template
     answer = task.reference_answer() or "42"
     number = parse_number(answer)
     wrong = format_number(number + 1) if number is not None else answer + "?"
@@ -35,13 +35,14 @@ def run_demo(env_id: str, seed: int, options: dict[str, Any]) -> list[dict[str, 
     Returns the rows printed (name, reward, status), for tests and scripts.
     """
     env = make(env_id, **options)
+    text_env = cast(TextEnv, env.unwrapped)
     prompt, info = env.reset(seed=seed)
-    print(f"env: {env_id}   seed: {seed}   reward range: {env.unwrapped.reward_range}")
-    print(f"rubric: {env.unwrapped.rubric}")
+    print(f"env: {env_id}   seed: {seed}   reward range: {text_env.reward_range}")
+    print(f"rubric: {text_env.rubric}")
     print("\n--- prompt " + "-" * 60 + f"\n{prompt}\n" + "-" * 71)
     print(f"reference answer: {info['task'].reference_answer()}\n")
     rows = []
-    for name, completion in sample_completions(env, info["task"]).items():
+    for name, completion in sample_completions(text_env, info["task"]).items():
         env.reset(seed=seed)
         _, reward, _, _, step_info = env.step(completion)
         statuses = ", ".join(f"{k}={s.status.value}" for k, s in step_info["score"].items())

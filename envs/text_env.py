@@ -11,7 +11,7 @@ observation, until the feedback function has nothing more to say
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field
@@ -74,7 +74,7 @@ class TextEnv(gym.Env[str, str]):
     verifier could not judge (the sample should be skipped, not trained on).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012  (gymnasium's own convention)
 
     def __init__(
         self,
@@ -127,7 +127,7 @@ class TextEnv(gym.Env[str, str]):
         info = {"task": self.task, "messages": _copy_messages(self._messages), "index": index}
         return prompt, info
 
-    def step(self, action: str) -> tuple[str, float | None, bool, bool, dict[str, Any]]:
+    def step(self, action: str) -> tuple[str, float | None, bool, bool, dict[str, Any]]:  # type: ignore[override]
         if self._done or self.task is None:
             raise RuntimeError("the episode is over: call reset() before step()")
         if not isinstance(action, str):
@@ -139,7 +139,7 @@ class TextEnv(gym.Env[str, str]):
         terminated = reply is None
         truncated = not terminated and self._turn >= self.config.max_turns
         observation = ""
-        if not (terminated or truncated):
+        if reply is not None and not truncated:
             observation = reply
             self._messages.append({"role": "user", "content": reply})
         self._done = terminated or truncated

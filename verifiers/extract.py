@@ -145,7 +145,7 @@ def boxed_all(text: str) -> list[str]:
     ``$``). An unbalanced box ends the scan, as no later brace can close it,
     so the cost stays linear even for ``\\boxed{`` repeated a million times.
     """
-    answers = []
+    answers: list[str] = []
     position = 0
     while True:
         command = _BOX_COMMAND.search(text, position)

@@ -110,16 +110,11 @@ class Rubric:
     def score(self, completion: str, task: Any) -> RubricResult:
         """Run every verifier on ``completion`` and combine their values by weight."""
         scores = {c.name: _run_verifier(c, completion, task) for c in self.criteria}
-        reward: float | None = 0.0
-        for criterion in self.criteria:
-            value = scores[criterion.name].value
-            if criterion.weight == 0.0:
-                continue
-            if value is None:
-                reward = None
-                break
-            reward += criterion.weight * value
-        return RubricResult(reward=reward, scores=scores)
+        weighted = [(c.weight, scores[c.name].value) for c in self.criteria if c.weight != 0.0]
+        if any(value is None for _, value in weighted):
+            return RubricResult(reward=None, scores=scores)
+        reward = sum(weight * value for weight, value in weighted if value is not None)
+        return RubricResult(reward=float(reward), scores=scores)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{c.name}={c.weight:g}" for c in self.criteria)
