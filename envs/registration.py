@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -58,6 +58,7 @@ class EnvEntry:
         templates: prompt templates by name; the first is the default.
         max_turns: default episode length in completions.
         feedback: multi-turn feedback; None for the default retry message.
+        task_options: names of the task options, for error messages.
     """
 
     id: str
@@ -67,7 +68,7 @@ class EnvEntry:
     templates: Mapping[str, PromptTemplate]
     max_turns: int = 1
     feedback: Feedback | None = None
-    task_options: tuple[str, ...] = field(default=())
+    task_options: tuple[str, ...] = ()
 
     @property
     def default_template(self) -> PromptTemplate:
