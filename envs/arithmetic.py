@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from envs.registration import register
 from envs.task import ProceduralSource, Task
 from envs.templates import BOXED, FIREWORKS, PLAIN, R1, PromptTemplate
+from verifiers.extract import AnswerFormat
 from verifiers.numeric_answer import NumericAnswer
 from verifiers.recipes import answer_rubric
 from verifiers.rubric import Rubric
@@ -192,7 +193,10 @@ def arithmetic_rubric(template: PromptTemplate) -> Rubric:
     return answer_rubric(NumericAnswer(template.answer_format), template.answer_format)
 
 
-TEMPLATES = {t.name: t for t in (FIREWORKS, R1, BOXED, PLAIN)}
+EQUATION = PromptTemplate(name="equation", answer_format=AnswerFormat.LAST_NUMBER, user="{question} =")
+"""The expression and an equals sign, for base models: ``43 + 65 =`` -> `` 108``."""
+
+TEMPLATES = {t.name: t for t in (FIREWORKS, R1, BOXED, PLAIN, EQUATION)}
 
 register(
     "rlvr/Arithmetic-v0",

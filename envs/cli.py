@@ -2,6 +2,7 @@
 
     rlvr envs                         list registered environments
     rlvr demo [--env ID] [--seed N]   show a prompt and score sample completions
+    rlvr train --env ID --model M     train a model on an env (see --help for every option)
 
 Each subcommand is a function ``(args) -> exit code`` plus a parser set-up;
 ``COMMANDS`` maps names to them, so adding one is one entry.
@@ -42,9 +43,22 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--options", default="{}", help="env options as JSON, e.g. '{\"digits\": [3, 3]}'")
 
 
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from trainers.cli import add_train_arguments
+
+    add_train_arguments(parser)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from trainers.cli import run_train
+
+    return run_train(args)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "envs": ("list registered environments", lambda parser: None, _envs),
     "demo": ("show a prompt and score sample completions", _demo_arguments, _demo),
+    "train": ("train a model on an env (GRPO)", _train_arguments, _train),
 }
 
 

@@ -1,0 +1,69 @@
+import pytest
+
+from trainers.models import build_tiny_model
+from trainers.rollout import HFEngine, SamplingParams, make_engine
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return build_tiny_model(seed=0)
+
+
+def test_hf_engine_returns_one_completion_per_prompt_within_budget(tiny):
+    model, tokenizer = tiny
+    engine = make_engine("hf", model, tokenizer)
+    prompts = [tokenizer("1 + 2 =")["input_ids"], tokenizer("10 + 20 =")["input_ids"], tokenizer("3 =")["input_ids"]]
+    completions = engine.generate(prompts, SamplingParams(max_new_tokens=6, temperature=1.0, seed=0))
+    assert len(completions) == 3
+    assert all(1 <= len(c) <= 6 for c in completions)
+
+
+def test_completions_stop_after_the_first_eos(tiny):
+    model, tokenizer = tiny
+    engine = HFEngine(model, tokenizer.pad_token_id, tokenizer.eos_token_id)
+    completions = engine.generate([tokenizer("5 =")["input_ids"]] * 16, SamplingParams(max_new_tokens=20, seed=1))
+    for completion in completions:
+        if tokenizer.eos_token_id in completion:
+            assert completion.index(tokenizer.eos_token_id) == len(completion) - 1
+
+
+def test_seeded_sampling_is_reproducible_and_greedy_is_deterministic(tiny):
+    model, tokenizer = tiny
+    engine = make_engine("hf", model, tokenizer)
+    prompts = [tokenizer("4 + 4 =")["input_ids"]] * 4
+    first = engine.generate(prompts, SamplingParams(max_new_tokens=8, seed=7))
+    assert engine.generate(prompts, SamplingParams(max_new_tokens=8, seed=7)) == first
+    greedy = engine.generate(prompts, SamplingParams(max_new_tokens=8, temperature=0.0))
+    assert all(c == greedy[0] for c in greedy)
+
+
+def test_batched_generation_matches_one_at_a_time(tiny):
+    model, tokenizer = tiny
+    engine = make_engine("hf", model, tokenizer)
+    prompts = [tokenizer("1 + 2 =")["input_ids"], tokenizer("10 + 20 + 30 =")["input_ids"]]
+    greedy = SamplingParams(max_new_tokens=5, temperature=0.0)
+    assert engine.generate(prompts, greedy) == [engine.generate([p], greedy)[0] for p in prompts]
+
+
+def test_generation_leaves_the_model_in_training_mode(tiny):
+    model, tokenizer = tiny
+    model.train()
+    make_engine("hf", model, tokenizer).generate([[5, 6]], SamplingParams(max_new_tokens=2))
+    assert model.training
+
+
+def test_unknown_engine_is_rejected(tiny):
+    model, tokenizer = tiny
+    with pytest.raises(ValueError, match="hf"):
+        make_engine("sglang", model, tokenizer)
+
+
+def test_vllm_engine_without_vllm_says_how_to_install(tiny):
+    pytest.importorskip("torch")
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"rlvr-gym\[vllm\]"):
+            make_engine("vllm", *tiny, model_path="/nonexistent")
+    else:  # pragma: no cover - only on machines with vLLM
+        pytest.skip("vLLM is installed here; the GPU benchmark exercises it")

@@ -1,0 +1,254 @@
+"""Training metrics: one JSON line per ``log`` call, mirrored to TensorBoard, and plots of the curves.
+
+``run_dir/metrics.jsonl`` is the record of the run; TensorBoard is a view of it. Each line is one
+call of ``MetricsLogger.log``::
+
+    {"step": 120, "split": "train", "time": 431.52, "reward": 0.61, "completions/mean_length": 212.0}
+
+- ``step``: the training step the values belong to (int).
+- ``split``: ``"train"``, ``"eval"``, or any name the caller uses.
+- ``time``: seconds since this logger was created (wall clock, monotonic); it starts again at 0
+  when a resumed run creates a new logger.
+- every metric under its name, verbatim (TRL's names have slashes: ``completions/mean_length``),
+  as a float; NaN and infinities are written as ``null``, so every line is strict JSON.
+
+Each line is flushed to the operating system when it is logged, so a process killed with SIGKILL
+loses at most the line it was writing; ``read_metrics`` skips such a truncated last line, and a new
+logger removes it before appending. (Flushing is not fsync: a power cut can lose the last lines.)
+
+TensorBoard gets the same values as scalars tagged ``f"{split}/{name}"`` (``train/reward``,
+``eval/completions/mean_length``), non-finite values included, under ``run_dir/tensorboard``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+__all__ = ["METRICS_FILE", "TENSORBOARD_DIR", "MetricsLogger", "plot_curves", "read_metrics"]
+
+METRICS_FILE = "metrics.jsonl"
+"""File name of the metrics log inside the run directory."""
+
+TENSORBOARD_DIR = "tensorboard"
+"""Subdirectory of the run directory that holds the TensorBoard event files."""
+
+_RESERVED = frozenset({"step", "split", "time"})
+
+
+class MetricsLogger:
+    """Append metrics to ``run_dir/metrics.jsonl`` and TensorBoard; a context manager that closes both.
+
+    Args:
+        run_dir: the run's directory (created if missing).
+        tensorboard: also write TensorBoard event files to ``run_dir/tensorboard`` (needs
+            ``torch`` and ``tensorboard``; imported only when True).
+        resume_step: when resuming from the checkpoint of step k, pass k: lines with
+            ``step > k`` (logged after that checkpoint, by the run that died) are removed from
+            metrics.jsonl first, and TensorBoard is told to discard its events after step k, so
+            the resumed run does not log those steps twice. None keeps every line.
+
+    An existing metrics.jsonl is appended to, after removing a truncated last line left by a
+    killed process. ``log(step, metrics, split="train")`` writes one line; ``close()`` flushes and
+    closes; ``flush()`` pushes pending TensorBoard events to disk (the JSON lines are always on
+    disk already).
+    """
+
+    def __init__(self, run_dir: Path, *, tensorboard: bool = True, resume_step: int | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.run_dir / METRICS_FILE
+        _repair(self.path, resume_step)
+        self._file: IO[str] | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115  (lives as long as the logger)
+        self._writer: Any = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            purge_step = None if resume_step is None else resume_step + 1
+            self._writer = SummaryWriter(str(self.run_dir / TENSORBOARD_DIR), purge_step=purge_step)
+        self._start = time.monotonic()
+
+    def log(self, step: int, metrics: Mapping[str, float], split: str = "train") -> None:
+        """Append ``{"step", "split", "time", **metrics}`` as one flushed JSON line, and to TensorBoard.
+
+        Args:
+            step: the training step (int).
+            metrics: name -> value; anything ``float()`` accepts (Python and numpy numbers,
+                one-element tensors). Non-finite values are written as ``null``.
+            split: which curve the values belong to (``"train"``, ``"eval"``).
+
+        Raises:
+            ValueError: a metric is named ``step``, ``split`` or ``time``.
+            TypeError: a value is not a number.
+            RuntimeError: the logger is closed.
+        """
+        if self._file is None:
+            raise RuntimeError("log() on a closed MetricsLogger")
+        clash = _RESERVED.intersection(metrics)
+        if clash:
+            raise ValueError(f"metric names {sorted(clash)} are reserved for the record's own fields")
+        values: dict[str, float] = {}
+        for name, value in metrics.items():
+            try:
+                values[name] = float(value)
+            except (TypeError, ValueError) as error:
+                raise TypeError(f"metric {name!r}: expected a number, got {value!r}") from error
+        record = {
+            "step": int(step),
+            "split": split,
+            "time": round(time.monotonic() - self._start, 6),
+            **{name: value if math.isfinite(value) else None for name, value in values.items()},
+        }
+        self._file.write(json.dumps(record, allow_nan=False) + "\n")
+        self._file.flush()
+        if self._writer is not None:
+            for name, value in values.items():
+                self._writer.add_scalar(f"{split}/{name}", value, global_step=int(step))
+
+    def flush(self) -> None:
+        """Write pending TensorBoard events to disk (JSON lines are flushed by ``log`` itself)."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        """Flush and close metrics.jsonl and TensorBoard. Calling it again does nothing."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> MetricsLogger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The records of a metrics.jsonl file, in the order they were logged.
+
+    Args:
+        path: the metrics.jsonl file (it may be being written by a live logger).
+
+    Returns:
+        One dict per line, as written (non-finite values are None). A last line without its
+        newline that is not valid JSON (a write cut off by a crash, or still in progress) is
+        skipped. Blank lines are skipped.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        ValueError: a complete line is not a JSON object (the file is corrupt, not truncated).
+    """
+    records, _ = _parse(Path(path).read_bytes(), Path(path))
+    return records
+
+
+def plot_curves(
+    metrics_path: Path,
+    out_png: Path,
+    keys: Sequence[str] = ("reward", "accuracy"),
+) -> Path:
+    """Plot metrics against step, one subplot per key, one line per split, to a PNG file.
+
+    Args:
+        metrics_path: a metrics.jsonl file.
+        out_png: the image to write (its directory is created).
+        keys: the metric names to plot, in subplot order; names no record has are left out. If
+            no record has any of them, the image says "no data" instead.
+
+    Returns:
+        ``out_png``.
+
+    Uses matplotlib's Agg canvas directly (no pyplot, no display, safe in a training process).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    metrics_path, out_png = Path(metrics_path), Path(out_png)
+    records = read_metrics(metrics_path)
+    present = [key for key in keys if any(key in record for record in records)]
+    splits = list(dict.fromkeys(str(record.get("split")) for record in records))
+    title = f"Training curves: {metrics_path.parent.name or metrics_path.name}"
+
+    figure = Figure(figsize=(8, 3 * max(len(present), 1)), layout="constrained")
+    FigureCanvasAgg(figure)
+    if not present:
+        axes = figure.subplots()
+        axes.set_axis_off()
+        axes.set_title(title)
+        axes.text(0.5, 0.5, f"no data for {', '.join(keys)}", ha="center", va="center", fontsize=14)
+    else:
+        figure.suptitle(title)
+        grid = figure.subplots(len(present), 1, sharex=True, squeeze=False)
+        for axes, key in zip(grid[:, 0], present, strict=True):
+            for split in splits:
+                points = sorted(
+                    (record["step"], math.nan if record[key] is None else record[key])
+                    for record in records
+                    if str(record.get("split")) == split and key in record
+                )
+                if points:
+                    steps, values = zip(*points, strict=True)
+                    axes.plot(steps, values, label=split, marker="o" if len(points) <= 20 else None)
+            axes.set_title(key)
+            axes.set_ylabel(key)
+            axes.grid(alpha=0.3)
+            axes.legend(title="split")
+        grid[-1, 0].set_xlabel("step")
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out_png, format="png", dpi=100)
+    return out_png
+
+
+def _parse(data: bytes, path: Path) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """Records and their raw lines (newline included), without a truncated last line."""
+    records: list[dict[str, Any]] = []
+    raw: list[bytes] = []
+    lines = data.splitlines(keepends=True)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines) and not line.endswith(b"\n"):
+                break  # cut off mid-write
+            raise ValueError(f"{path}:{number}: not a JSON line: {line[:80]!r}") from None
+        if not isinstance(record, dict) or "step" not in record:
+            raise ValueError(f"{path}:{number}: not a metrics record: {line[:80]!r}")
+        records.append(record)
+        raw.append(line if line.endswith(b"\n") else line + b"\n")
+    return records, raw
+
+
+def _repair(path: Path, resume_step: int | None) -> None:
+    """Drop a truncated last line, and the lines after ``resume_step``; atomic, rewrites only on change."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    records, raw = _parse(data, path)
+    if resume_step is not None:
+        raw = [line for record, line in zip(records, raw, strict=True) if record["step"] <= resume_step]
+    kept = b"".join(raw)
+    if kept == data:
+        return
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as file:
+        file.write(kept)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
