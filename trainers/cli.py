@@ -56,9 +56,15 @@ def run_train(args: argparse.Namespace) -> int:
     module_name, function_name = TRAINERS[args.trainer].split(":")
     import importlib
 
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # our own bar shows progress; theirs would interleave
+
     train: Callable[[GRPOConfig], Any] = getattr(importlib.import_module(module_name), function_name)
     result = train(config)
     before, after = result.eval_before, result.eval_after
+    if not before:  # not process 0 of a multi-process run: it reports nothing
+        return 0
     print(f"held-out accuracy: {before['accuracy']:.3f} before {args.trainer}, {after['accuracy']:.3f} after")
     print(f"held-out reward:   {before['reward']:.3f} before, {after['reward']:.3f} after")
     print(f"metrics, curves and checkpoints: {result.output_dir}")

@@ -36,6 +36,7 @@ import envs
 from envs.text_env import TextEnv
 from trainers.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from trainers.config import GRPOConfig
+from trainers.distributed import DistContext, init_distributed, shard
 from trainers.episodes import Episode, PromptRenderer, collect_episodes
 from trainers.evaluate import EVAL_SEED_OFFSET, evaluate
 from trainers.grpo_loss import group_advantages, grpo_loss, zero_std_groups
@@ -70,19 +71,24 @@ class GRPOTrainer:
 
     def __init__(self, config: GRPOConfig) -> None:
         self.config = config
+        self.dist = init_distributed()
+        if config.prompts_per_step % self.dist.world_size:
+            raise ValueError(
+                f"prompts_per_step={config.prompts_per_step} must be a multiple of the {self.dist.world_size} processes"
+            )
         self.output_dir = Path(config.output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.device = _device(config.device)
+        self.device = _device(config.device, self.dist)
         self.dtype = (
             torch.bfloat16 if (config.bf16 if config.bf16 is not None else self.device.type == "cuda") else None
         )
         envs.entry(config.env)  # fail early, listing the valid ids, on a wrong one
-        self.envs = [
-            envs.make(config.env, **config.env_options) for _ in range(config.prompts_per_step * config.group_size)
-        ]
+        local_prompts = config.prompts_per_step // self.dist.world_size
+        self.envs = [envs.make(config.env, **config.env_options) for _ in range(local_prompts * config.group_size)]
         self.high = float(cast(TextEnv, self.envs[0].unwrapped).reward_range[1])
 
         self.policy, self.tokenizer = self._prepare_policy()
+        self.train_model = self.dist.wrap(self.policy, self.device)  # DDP when multi-process
         self.reference = self._reference_model()
         self.renderer = PromptRenderer(self.tokenizer, config.use_chat_template)
         self.engine = make_engine(config.engine, self.policy, self.tokenizer, str(self._base_path()))
@@ -108,10 +114,11 @@ class GRPOTrainer:
     def _prepare_policy(self) -> tuple[Any, Any]:
         config = self.config
         sft_dir = self.output_dir / "sft"
-        if config.sft_steps > 0 and not (sft_dir / "config.json").exists():
+        if config.sft_steps > 0 and not (sft_dir / "config.json").exists() and self.dist.is_main:
             model, tokenizer = load_policy(config.model, device=self.device, seed=config.seed)
             cold_start(model, tokenizer, config, progress=config.progress)
             save_policy(model, tokenizer, sft_dir)
+        self.dist.barrier()  # the other processes load what process 0 fine-tuned
         model, tokenizer = load_policy(str(self._base_path()), dtype=self.dtype, device=self.device, seed=config.seed)
         if config.lora.r > 0:
             model = _with_lora(model, config)
@@ -139,41 +146,50 @@ class GRPOTrainer:
         """Run (or resume) GRPO for ``config.steps`` steps; evaluate before and after."""
         config = self.config
         resumed = self._resume()
-        with MetricsLogger(
-            self.output_dir, tensorboard=config.tensorboard, resume_step=self.step if resumed else None
-        ) as log:
-            eval_before = self._evaluate()
-            if not resumed:
-                log.log(0, eval_before, split="eval")
-            progress = _progress(config, initial=self.step)
-            while self.step < config.steps:
-                started = time.perf_counter()
-                metrics = self.train_step()
-                self.step += 1
-                metrics["step_time"] = time.perf_counter() - started
+        log = None
+        if self.dist.is_main:
+            resume_step = self.step if resumed else None
+            log = MetricsLogger(self.output_dir, tensorboard=config.tensorboard, resume_step=resume_step)
+        eval_before = self._evaluate()
+        if log and not resumed:
+            log.log(0, eval_before, split="eval")
+        progress = _progress(config, initial=self.step, enabled=self.dist.is_main)
+        while self.step < config.steps:
+            started = time.perf_counter()
+            metrics = self.train_step()
+            self.step += 1
+            metrics["step_time"] = time.perf_counter() - started
+            if log:
                 log.log(self.step, metrics)
-                if config.eval_every and self.step % config.eval_every == 0 and self.step < config.steps:
-                    log.log(self.step, self._evaluate(), split="eval")
-                if config.save_every and self.step % config.save_every == 0:
-                    self._save()
-                progress.update(1)
-                progress.set_postfix(reward=f"{metrics['reward']:.3f}", acc=f"{metrics['accuracy']:.2f}")
-            progress.close()
-            eval_after = self._evaluate()
-            log.log(self.step, eval_after, split="eval")
+            if config.eval_every and self.step % config.eval_every == 0 and self.step < config.steps:
+                evaluation = self._evaluate()
+                if log:
+                    log.log(self.step, evaluation, split="eval")
+            if config.save_every and self.step % config.save_every == 0:
+                self._save()
+            progress.update(1)
+            progress.set_postfix(reward=f"{metrics['reward']:.3f}", acc=f"{metrics['accuracy']:.2f}")
+        progress.close()
+        eval_after = self._evaluate()
+        self.dist.check_in_sync(self.policy)
         self._save()
-        save_policy(self.policy, self.tokenizer, self.output_dir / "final")
-        plot_curves(self.output_dir / "metrics.jsonl", self.output_dir / "curves.png")
+        if log:
+            log.log(self.step, eval_after, split="eval")
+            log.close()
+            save_policy(self.policy, self.tokenizer, self.output_dir / "final")
+            plot_curves(self.output_dir / "metrics.jsonl", self.output_dir / "curves.png")
+        self.dist.barrier()
         return GRPOResult(self.output_dir, eval_before, eval_after, self.step)
 
     def train_step(self) -> dict[str, float]:
         """Sample one batch of groups and run ``num_iterations`` optimizer steps on it."""
         config = self.config
         seeds = np.random.default_rng([config.seed, self.step]).integers(0, 2**31, config.prompts_per_step)
+        local_seeds = shard(seeds.tolist(), self.dist)
         params = SamplingParams(
-            config.max_new_tokens, config.temperature, config.top_p, seed=_mix(config.seed, self.step)
+            config.max_new_tokens, config.temperature, config.top_p, seed=_mix(config.seed, self.step, self.dist.rank)
         )
-        episodes = collect_episodes(self.envs, seeds.tolist(), self.engine, self.renderer, params)
+        episodes = collect_episodes(self.envs, local_seeds, self.engine, self.renderer, params)
 
         rewards, valid = _rewards(episodes, config.group_size)
         advantages = group_advantages(rewards, config.group_size, config.scale_rewards)
@@ -193,7 +209,9 @@ class GRPOTrainer:
         for _ in range(config.num_iterations):
             totals = self._optimizer_step(batch, advantages, old_logp, ref_logp)
         self.engine.update_weights(self.policy)
-        return {**_episode_metrics(episodes, rewards, valid, flat, config.group_size, self.high), **totals}
+        return self.dist.mean(
+            {**_episode_metrics(episodes, rewards, valid, flat, config.group_size, self.high), **totals}
+        )
 
     def _optimizer_step(
         self, batch: TokenBatch, advantages: torch.Tensor, old_logp: torch.Tensor | None, ref_logp: torch.Tensor | None
@@ -206,7 +224,7 @@ class GRPOTrainer:
         for start in range(0, total_sequences, micro):
             rows = slice(start, start + micro)
             part = batch.select(rows)
-            logp, entropy = token_logprobs(self.policy, part, config.temperature, with_entropy=True)
+            logp, entropy = token_logprobs(self.train_model, part, config.temperature, with_entropy=True)
             assert entropy is not None
             width = logp.shape[1]
             old = old_logp[rows, :width] if old_logp is not None else logp.detach()
@@ -263,9 +281,13 @@ class GRPOTrainer:
     # --- evaluation and checkpoints --------------------------------------------
 
     def _evaluate(self) -> dict[str, float]:
+        """Held-out metrics, computed by process 0 (the others get an empty dict)."""
         config = self.config
+        if not self.dist.is_main:
+            self.dist.barrier()
+            return {}
         seeds = [EVAL_SEED_OFFSET + i for i in range(config.eval_prompts)]
-        return evaluate(
+        metrics = evaluate(
             config.env,
             config.env_options,
             self.engine,
@@ -276,17 +298,22 @@ class GRPOTrainer:
             temperature=config.temperature or 1.0,
             seed=config.seed,
         )
+        self.dist.barrier()
+        return metrics
 
     def _save(self) -> None:
-        save_checkpoint(
-            self.output_dir,
-            self.step,
-            model=self.policy,
-            optimizer=self.optimizer,
-            scheduler=self.scheduler,
-            extra={"config": self.config.model_dump(mode="json")},
-            keep=self.config.keep_checkpoints,
-        )
+        """Process 0 writes the checkpoint; every process waits for it."""
+        if self.dist.is_main:
+            save_checkpoint(
+                self.output_dir,
+                self.step,
+                model=self.policy,
+                optimizer=self.optimizer,
+                scheduler=self.scheduler,
+                extra={"config": self.config.model_dump(mode="json")},
+                keep=self.config.keep_checkpoints,
+            )
+        self.dist.barrier()
 
     def _resume(self) -> bool:
         if not self.config.resume:
@@ -301,22 +328,26 @@ class GRPOTrainer:
 
 
 def train_grpo(config: GRPOConfig) -> GRPOResult:
-    """Build a ``GRPOTrainer`` for ``config`` and run it."""
-    return GRPOTrainer(config).train()
+    """Build a ``GRPOTrainer`` for ``config`` and run it (on every process, under torchrun)."""
+    trainer = GRPOTrainer(config)
+    try:
+        return trainer.train()
+    finally:
+        trainer.dist.close()
 
 
 # --- helpers --------------------------------------------------------------------
 
 
-def _device(name: str) -> torch.device:
+def _device(name: str, context: DistContext) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cuda", context.local_rank) if torch.cuda.is_available() else torch.device("cpu")
     return torch.device(name)
 
 
-def _mix(seed: int, step: int) -> int:
-    """A sampling seed for (run seed, step), distinct across both."""
-    return int(np.random.default_rng([seed, step, 1]).integers(0, 2**31))
+def _mix(seed: int, step: int, rank: int = 0) -> int:
+    """A sampling seed for (run seed, step, process), distinct across all three."""
+    return int(np.random.default_rng([seed, step, rank, 1]).integers(0, 2**31))
 
 
 def _rewards(episodes: list[Episode], group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -379,7 +410,8 @@ def _with_lora(model: Any, config: GRPOConfig) -> Any:
     return get_peft_model(model, lora)
 
 
-def _progress(config: GRPOConfig, initial: int) -> Any:
+def _progress(config: GRPOConfig, initial: int, enabled: bool = True) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=config.steps, initial=initial, desc="grpo", unit="step", disable=not config.progress)
+    disable = not (config.progress and enabled)
+    return tqdm(total=config.steps, initial=initial, desc="grpo", unit="step", disable=disable)

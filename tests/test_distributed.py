@@ -1,0 +1,47 @@
+"""Multi-process GRPO with torchrun: 2 processes on gloo, on the CPU."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainers.distributed import DistContext, init_distributed, shard
+from trainers.metrics import read_metrics
+
+RLVR = str(Path(sys.executable).with_name("rlvr"))
+
+
+def test_single_process_context_is_a_no_op():
+    context = init_distributed()
+    assert not context.enabled and context.is_main
+    assert context.mean({"a": 1.5}) == {"a": 1.5}
+    context.barrier()
+
+
+def test_shard_gives_each_process_its_contiguous_share():
+    items = list(range(8))
+    assert shard(items, DistContext(rank=0, world_size=2)) == [0, 1, 2, 3]
+    assert shard(items, DistContext(rank=1, world_size=2)) == [4, 5, 6, 7]
+    with pytest.raises(ValueError, match="evenly"):
+        shard(items, DistContext(rank=0, world_size=3))
+
+
+def test_torchrun_with_two_processes_trains_in_step(tmp_path):
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--no-python", RLVR, "train"]
+    command += ["--env-options", json.dumps({"level": 1, "template": "equation"}), "--output-dir", str(run_dir)]
+    command += ["--steps", "4", "--cold-start-steps", "10", "--prompts-per-step", "4", "--group-size", "4"]
+    command += ["--max-new-tokens", "4", "--learning-rate", "3e-4", "--beta", "0.04", "--eval-prompts", "8"]
+    command += ["--eval-every", "2", "--save-every", "2", "--progress", "false", "--tensorboard", "false"]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = read_metrics(run_dir / "metrics.jsonl")
+    assert [r["step"] for r in rows if r["split"] == "train"] == [1, 2, 3, 4]  # logged once, by process 0
+    assert [r["step"] for r in rows if r["split"] == "eval"] == [0, 2, 4]
+    assert (run_dir / "final" / "config.json").exists()
+    assert (run_dir / "checkpoints" / "latest").read_text().strip() == "step-00000004"
+    assert result.stdout.count("held-out accuracy") == 1  # process 0 reports

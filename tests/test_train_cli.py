@@ -1,0 +1,57 @@
+"""`rlvr train` from the command line and from config files."""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainers.cli import add_train_arguments, config_from_args
+
+RLVR = str(Path(sys.executable).with_name("rlvr"))
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tiny_arithmetic.yaml"
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_every_config_field_is_a_flag():
+    config = config_from_args(
+        parse("--group-size", "4", "--env-options", '{"level": 2}', "--bf16", "false", "--lora", '{"r": 8}')
+    )
+    assert config.group_size == 4 and config.env_options == {"level": 2}
+    assert config.bf16 is False and config.lora.r == 8
+
+
+def test_flags_override_the_config_file(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"group_size": 4, "steps": 7}))
+    config = config_from_args(parse("--config", str(path), "--steps", "9"))
+    assert (config.group_size, config.steps) == (4, 9)
+
+
+def test_the_example_config_is_valid():
+    config = config_from_args(parse("--config", str(EXAMPLE)))
+    assert config.model == "tiny" and config.env == "rlvr/Arithmetic-v0"
+
+
+def test_bad_flag_value_names_the_flag():
+    with pytest.raises(SystemExit):
+        parse("--bf16", "maybe")
+    result = subprocess.run([RLVR, "train", "--group-size", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "--group-size" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_train_command_runs_and_reports_accuracy_before_and_after(tmp_path):
+    command = [RLVR, "train", "--config", str(EXAMPLE), "--output-dir", str(tmp_path / "run"), "--steps", "4"]
+    command += ["--cold-start-steps", "5", "--eval-prompts", "8", "--progress", "false", "--tensorboard", "false"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "held-out accuracy:" in result.stdout and "before grpo" in result.stdout
+    assert (tmp_path / "run" / "curves.png").exists()
