@@ -311,27 +311,71 @@ def compare(args: argparse.Namespace) -> None:
 
 # --- where our time goes ---------------------------------------------------------------------
 
-PHASES: list[tuple[str, str, str]] = [
-    # (label, file suffix, function name): cumulative time of that function
-    ("whole step (train_step)", "trainers/grpo.py", "train_step"),
-    ("  rollouts (collect_episodes)", "trainers/episodes.py", "collect_episodes"),
-    ("    HF generate", "transformers/generation/utils.py", "generate"),
-    ("    env.step (rubric)", "envs/text_env.py", "step"),
-    ("    env.reset", "envs/text_env.py", "reset"),
-    ("    prompt tokenization", "trainers/episodes.py", "prompt"),
-    ("    completion decode", "transformers/tokenization_utils_base.py", "decode"),
-    ("  padding the batch (pad_batch)", "trainers/logprobs.py", "pad_batch"),
-    ("  reference log-probs", "trainers/grpo.py", "_reference_logprobs"),
-    ("  optimizer step (loss, backward, AdamW)", "trainers/grpo.py", "_optimizer_step"),
-    ("    policy forward (token_logprobs)", "trainers/logprobs.py", "token_logprobs"),
-    ("    backward", "torch/_tensor.py", "backward"),
-    ("    AdamW step", "torch/optim/adamw.py", "step"),
-    ("    grad clipping", "torch/nn/utils/clip_grad.py", "clip_grad_norm_"),
+
+class PhaseClock:
+    """Wall-clock seconds spent inside wrapped callables, by label; overhead is two clock reads per call."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, label: str, fn: Any) -> Any:
+        self.seconds.setdefault(label, 0.0)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[label] += time.perf_counter() - started
+
+        return timed
+
+
+def instrument(trainer: Any) -> PhaseClock:
+    """Wrap the parts of our ``train_step`` in a ``PhaseClock``, in this process only."""
+    import torch
+
+    import trainers.grpo
+
+    clock = PhaseClock()
+    trainers.grpo.collect_episodes = clock.wrap("rollouts", trainers.grpo.collect_episodes)
+    trainer.engine.generate = clock.wrap("generate", trainer.engine.generate)
+    for env in trainer.envs:
+        env.reset = clock.wrap("env.reset", env.reset)
+        env.step = clock.wrap("env.step", env.step)
+    trainer.renderer.prompt = clock.wrap("tokenize", trainer.renderer.prompt)
+    trainer.tokenizer.decode = clock.wrap("decode", trainer.tokenizer.decode)
+    trainers.grpo.pad_batch = clock.wrap("pad_batch", trainers.grpo.pad_batch)
+    trainer._reference_logprobs = clock.wrap("reference", trainer._reference_logprobs)
+    trainer._optimizer_step = clock.wrap("optimizer_step", trainer._optimizer_step)
+    trainers.grpo.token_logprobs = clock.wrap("token_logprobs", trainers.grpo.token_logprobs)
+    trainers.grpo.grpo_loss = clock.wrap("loss", trainers.grpo.grpo_loss)
+    torch.Tensor.backward = clock.wrap("backward", torch.Tensor.backward)
+    torch.nn.utils.clip_grad_norm_ = clock.wrap("clip", torch.nn.utils.clip_grad_norm_)
+    return clock
+
+
+PHASE_ROWS: list[tuple[str, str]] = [
+    ("rollouts (collect_episodes)", "rollouts"),
+    ("  HF generate", "generate"),
+    ("  env.reset (task and prompt text)", "env.reset"),
+    ("  prompt tokenization", "tokenize"),
+    ("  env.step (rubric)", "env.step"),
+    ("  completion decode", "decode"),
+    ("  the rest (episode bookkeeping, padding prompts)", "rollout_rest"),
+    ("padding the batch", "pad_batch"),
+    ("reference log-probs (forward, no grad)", "reference"),
+    ("optimizer step (_optimizer_step)", "optimizer_step"),
+    ("  policy forward (token_logprobs)", "policy_forward"),
+    ("  GRPO loss", "loss"),
+    ("  backward", "backward"),
+    ("  grad clipping", "clip"),
+    ("  the rest (AdamW step, scheduler, metrics)", "optimizer_rest"),
 ]
 
 
 def profile(args: argparse.Namespace) -> None:
-    """cProfile our trainer for ``args.steps`` steps after warm-up; print phase totals and the top functions."""
+    """Where our step's time goes: phase wall-clock over ``args.steps`` steps, then cProfile's top functions."""
     import cProfile
     import pstats
 
@@ -346,43 +390,44 @@ def profile(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="grpo-profile-") as tmp:
         model, tokenizer = build_tiny_model(size, seed=0)
         save_policy(model, tokenizer, Path(tmp) / "model")
-        settings = job_settings()
         config = GRPOConfig(
-            **settings,
+            **job_settings(),
             model=str(Path(tmp) / "model"),
             output_dir=Path(tmp) / "run",
             cold_start_steps=0,
-            steps=args.warmup + args.steps,
+            steps=args.warmup + 2 * args.steps,
             device="cpu",
             tensorboard=False,
             progress=False,
         )
         trainer = GRPOTrainer(config)
-        for _ in range(args.warmup):
-            trainer.train_step()
-            trainer.step += 1
+
+        def steps(count: int) -> float:
+            started = time.perf_counter()
+            for _ in range(count):
+                trainer.train_step()
+                trainer.step += 1
+            return (time.perf_counter() - started) / count
+
+        steps(args.warmup)
+        clock = instrument(trainer)
+        per_step = steps(args.steps)
+        phases = {label: seconds / args.steps for label, seconds in clock.seconds.items()}
         profiler = cProfile.Profile()
-        started = time.perf_counter()
         profiler.enable()
-        for _ in range(args.steps):
-            trainer.train_step()
-            trainer.step += 1
+        profiled = steps(args.steps)
         profiler.disable()
-        wall = time.perf_counter() - started
-    stats = pstats.Stats(profiler)
-    print(f"our GRPO, model {size!r}, {args.steps} steps under cProfile: {wall / args.steps:.3f} s/step (profiled)\n")
-    total = _cumulative(stats, *PHASES[0][1:]) or wall
-    for label, suffix, name in PHASES:
-        seconds = _cumulative(stats, suffix, name)
-        print(f"{label:44} {seconds / args.steps:8.4f} s/step  {100 * seconds / total:5.1f}%")
-    print("\ntop functions by own time:")
-    stats.sort_stats("tottime").print_stats(15)
 
-
-def _cumulative(stats: Any, suffix: str, name: str) -> float:
-    """Cumulative seconds of the functions named ``name`` in files ending with ``suffix``."""
-    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
-    return sum(v[3] for (file, _, func), v in raw.items() if func == name and file.endswith(suffix))
+    phases["policy_forward"] = phases["token_logprobs"] - phases["reference"]  # the reference calls it too
+    rollout_parts = ("generate", "env.reset", "tokenize", "env.step", "decode")
+    phases["rollout_rest"] = phases["rollouts"] - sum(phases[key] for key in rollout_parts)
+    optimizer_parts = ("policy_forward", "loss", "backward", "clip")
+    phases["optimizer_rest"] = phases["optimizer_step"] - sum(phases[key] for key in optimizer_parts)
+    print(f"our GRPO, model {size!r}, {args.threads} threads: {per_step:.4f} s/step over {args.steps} steps\n")
+    for label, key in PHASE_ROWS:
+        print(f"{label:42} {phases[key]:8.4f} s/step  {100 * phases[key] / per_step:5.1f}%")
+    print(f"\nunder cProfile ({profiled:.4f} s/step), top functions by own time:")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from trainers.distributed import DistContext, init_distributed, shard
 from trainers.metrics import read_metrics
@@ -29,19 +31,44 @@ def test_shard_gives_each_process_its_contiguous_share():
         shard(items, DistContext(rank=0, world_size=3))
 
 
-def test_torchrun_with_two_processes_trains_in_step(tmp_path):
-    run_dir = tmp_path / "run"
+def torchrun_train(run_dir: Path, steps: int, *flags: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--no-python", RLVR, "train"]
     command += ["--env-options", json.dumps({"level": 1, "template": "equation"}), "--output-dir", str(run_dir)]
-    command += ["--steps", "4", "--cold-start-steps", "10", "--prompts-per-step", "4", "--group-size", "4"]
-    command += ["--max-new-tokens", "4", "--learning-rate", "3e-4", "--beta", "0.04", "--eval-prompts", "8"]
-    command += ["--eval-every", "2", "--save-every", "2", "--progress", "false", "--tensorboard", "false"]
+    command += ["--steps", str(steps), "--cold-start-steps", "30", "--prompts-per-step", "4", "--group-size", "4"]
+    command += ["--max-new-tokens", "4", "--learning-rate", "1e-3", "--beta", "0.04", "--eval-prompts", "8"]
+    command += ["--eval-every", "2", "--save-every", "2", "--progress", "false", "--tensorboard", "false", *flags]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_torchrun_with_two_processes_trains_in_step(tmp_path):
+    run_dir = tmp_path / "run"
+    result = torchrun_train(run_dir, 4)
     rows = read_metrics(run_dir / "metrics.jsonl")
     assert [r["step"] for r in rows if r["split"] == "train"] == [1, 2, 3, 4]  # logged once, by process 0
     assert [r["step"] for r in rows if r["split"] == "eval"] == [0, 2, 4]
     assert (run_dir / "final" / "config.json").exists()
     assert (run_dir / "checkpoints" / "latest").read_text().strip() == "step-00000004"
     assert result.stdout.count("held-out accuracy") == 1  # process 0 reports
+
+
+def test_fsdp_shards_the_model_and_resumes_exactly_from_sharded_checkpoints(tmp_path):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    torchrun_train(straight, 6, "--fsdp", "true")
+    torchrun_train(resumed, 4, "--fsdp", "true")
+    assert (resumed / "checkpoints" / "step-00000004" / "sharded").is_dir()
+    torchrun_train(resumed, 6, "--fsdp", "true")
+
+    def train_rewards(run_dir: Path) -> list[float]:
+        return [r["reward"] for r in read_metrics(run_dir / "metrics.jsonl") if r["split"] == "train"]
+
+    assert len(train_rewards(resumed)) == 6
+    assert train_rewards(resumed) == train_rewards(straight)
+    assert any(reward > 0 for reward in train_rewards(straight))  # a real signal went through
+    first = load_file(straight / "final" / "model.safetensors")
+    second = load_file(resumed / "final" / "model.safetensors")
+    assert first.keys() == second.keys()
+    for name in first:
+        assert torch.equal(first[name], second[name]), name

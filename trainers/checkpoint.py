@@ -55,7 +55,7 @@ import shutil
 import time
 import uuid
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -366,3 +366,91 @@ def _prune(root: Path, step: int, keep: int) -> None:
             kept.append(path)
     for path in kept[:-keep]:
         _discard(path)
+
+
+# Sharded checkpoints, for models sharded over processes with FSDP.
+
+
+def save_sharded_checkpoint(
+    run_dir: Path,
+    step: int,
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Stateful | None,
+    is_main: bool,
+    barrier: Callable[[], None],
+    extra: Mapping[str, Any] | None = None,
+    keep: int = 2,
+) -> Path:
+    """``save_checkpoint`` for a model and optimizer sharded with FSDP; every process calls it.
+
+    Each process writes its own shards of the model and optimizer state with
+    ``torch.distributed.checkpoint`` into ``sharded/``; process 0 writes the
+    scheduler, random states and ``meta.json``, then moves the directory into
+    place and updates ``latest`` exactly as ``save_checkpoint`` does, so the same
+    atomicity holds and ``latest_checkpoint`` finds it.
+
+    Args:
+        is_main: True on process 0.
+        barrier: waits for every process (``DistContext.barrier``).
+        (the rest as in ``save_checkpoint``)
+    """
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict
+
+    root = Path(run_dir) / CHECKPOINTS_DIR
+    name = f"step-{step:08d}"
+    tmp = root / f"{_TMP_PREFIX}{name}-sharded"
+    if is_main:
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(root)
+        tmp.mkdir()
+    barrier()
+    model_state, optimizer_state = get_state_dict(model, optimizer)
+    dcp.save({"model": model_state, "optimizer": optimizer_state}, checkpoint_id=str(tmp / _SHARDED))
+    barrier()
+    final = root / name
+    if is_main:
+        if scheduler is not None:
+            _torch_save(tmp / "scheduler.pt", scheduler.state_dict())
+        _torch_save(tmp / "rng.pt", _get_rng_state())
+        meta = {"format": FORMAT_VERSION, "step": int(step), "extra": dict(extra or {}), "saved_at": time.time()}
+        meta["torch"] = torch.__version__
+        _write_bytes(tmp / _META, (json.dumps(meta, indent=2) + "\n").encode())
+        _fsync_dir(tmp)
+        if final.exists():
+            _discard(final)
+        os.replace(tmp, final)
+        _fsync_dir(root)
+        _replace_text(root / _LATEST, name + "\n")
+        _prune(root, step, keep)
+    barrier()
+    return final
+
+
+def load_sharded_checkpoint(
+    path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Stateful | None
+) -> dict[str, Any]:
+    """Restore a checkpoint of ``save_sharded_checkpoint`` in place; every process calls it."""
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+
+    path = Path(path)
+    meta = json.loads((path / _META).read_text(encoding="utf-8"))
+    model_state, optimizer_state = get_state_dict(model, optimizer)
+    state: dict[str, Any] = {"model": model_state, "optimizer": optimizer_state}
+    dcp.load(state, checkpoint_id=str(path / _SHARDED))
+    set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(_torch_load(path / "scheduler.pt"))
+    _set_rng_state(_torch_load(path / "rng.pt"))
+    return {"step": int(meta["step"]), "extra": meta["extra"]}
+
+
+def is_sharded_checkpoint(path: Path) -> bool:
+    """True for a checkpoint written by ``save_sharded_checkpoint``."""
+    return (Path(path) / _SHARDED).is_dir()
+
+
+_SHARDED = "sharded"

@@ -95,6 +95,9 @@ class GRPOConfig(BaseModel):
     gradient_checkpointing: bool = Field(False, description="Recompute activations in backward to save memory.")
     bf16: bool | None = Field(None, description="bfloat16 weights and compute; None: on when CUDA is used.")
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1', ...")
+    fsdp: bool = Field(
+        False, description="Shard the model over torchrun processes (FSDP2) instead of replicating it (DDP)."
+    )
     lora: LoraSettings = Field(default_factory=LoraSettings, description="LoRA adapters (peft).")
 
     # --- the tiny model's cold start (DeepSeek-R1's SFT warm-up) ---

@@ -10,6 +10,12 @@ With ``sequence_mean`` or ``constant`` aggregation and equal shards, the
 averaged gradient equals the single-process one. With ``token_mean`` each
 process normalises by its own token count, a close but not exact match.
 
+For models that do not fit one device, ``fsdp=True`` shards parameters,
+gradients and optimizer state over the processes instead (FSDP2). Every
+forward pass is then collective, so all processes generate in lockstep
+(``generate(synced_gpus=True)``), evaluate together, and write sharded
+checkpoints together.
+
 Launch: ``torchrun --nproc-per-node 2 --no-python rlvr train ...`` (gloo on
 CPU, NCCL on GPUs).
 """
@@ -24,7 +30,7 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistContext", "init_distributed", "shard"]
+__all__ = ["DistContext", "full_state_dict", "init_distributed", "shard", "shard_model"]
 
 T = TypeVar("T")
 
@@ -111,6 +117,33 @@ def shard(items: Sequence[T], context: DistContext) -> list[T]:
         raise ValueError(f"{len(items)} items cannot be split evenly over {context.world_size} processes")
     size = len(items) // context.world_size
     return list(items[context.rank * size : (context.rank + 1) * size])
+
+
+def shard_model(model: torch.nn.Module) -> torch.nn.Module:
+    """Shard ``model`` over the processes with FSDP2 (``fully_shard``), in place.
+
+    Each transformer block (the classes transformers lists in
+    ``model._no_split_modules``) becomes one unit whose parameters are
+    gathered just for its forward and backward; the root holds the rest.
+    """
+    from torch.distributed.fsdp import fully_shard
+
+    block_names = set(getattr(model, "_no_split_modules", None) or [])
+    blocks = [m for m in model.modules() if type(m).__name__ in block_names]
+    if not blocks:
+        raise ValueError(f"{type(model).__name__} names no transformer blocks (_no_split_modules) to shard")
+    for block in blocks:
+        fully_shard(block)
+    fully_shard(model)
+    return model
+
+
+def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The whole, unsharded state of an FSDP model on every process (a collective call)."""
+    return {
+        name: (value.full_tensor() if hasattr(value, "full_tensor") else value).detach().cpu()
+        for name, value in model.state_dict().items()
+    }
 
 
 def unwrap(model: Any) -> Any:

@@ -34,9 +34,16 @@ import torch
 
 import envs
 from envs.text_env import TextEnv
-from trainers.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from trainers.checkpoint import (
+    is_sharded_checkpoint,
+    latest_checkpoint,
+    load_checkpoint,
+    load_sharded_checkpoint,
+    save_checkpoint,
+    save_sharded_checkpoint,
+)
 from trainers.config import GRPOConfig
-from trainers.distributed import DistContext, init_distributed, shard
+from trainers.distributed import DistContext, full_state_dict, init_distributed, shard, shard_model
 from trainers.episodes import Episode, PromptRenderer, collect_episodes
 from trainers.evaluate import EVAL_SEED_OFFSET, evaluate
 from trainers.grpo_loss import group_advantages, grpo_loss, zero_std_groups
@@ -88,10 +95,19 @@ class GRPOTrainer:
         self.high = float(cast(TextEnv, self.envs[0].unwrapped).reward_range[1])
 
         self.policy, self.tokenizer = self._prepare_policy()
-        self.train_model = self.dist.wrap(self.policy, self.device)  # DDP when multi-process
         self.reference = self._reference_model()
+        if config.fsdp:
+            self._check_fsdp()
+            shard_model(self.policy)
+            if self.reference is not None:
+                shard_model(self.reference)
+            self.train_model = self.policy
+        else:
+            self.train_model = self.dist.wrap(self.policy, self.device)  # DDP when multi-process
         self.renderer = PromptRenderer(self.tokenizer, config.use_chat_template)
-        self.engine = make_engine(config.engine, self.policy, self.tokenizer, str(self._base_path()))
+        self.engine = make_engine(
+            config.engine, self.policy, self.tokenizer, str(self._base_path()), synced=config.fsdp
+        )
         self.optimizer = torch.optim.AdamW(
             [p for p in self.policy.parameters() if p.requires_grad],
             lr=config.learning_rate,
@@ -129,6 +145,17 @@ class GRPOTrainer:
             model.config.use_cache = False
         model.train()
         return model, tokenizer
+
+    def _check_fsdp(self) -> None:
+        """FSDP's limits here: several processes, no LoRA, and single-turn envs (lockstep generation)."""
+        if not self.dist.enabled:
+            raise ValueError("fsdp=True shards over processes: launch with torchrun --nproc-per-node N (N > 1)")
+        if self.config.lora.r > 0:
+            raise ValueError("fsdp=True with LoRA is not supported; LoRA alone fits most models on one device")
+        if cast(TextEnv, self.envs[0].unwrapped).config.max_turns > 1:
+            raise ValueError("fsdp=True needs a single-turn env: processes must generate in lockstep")
+        if self.config.engine != "hf":
+            raise ValueError("fsdp=True generates with engine='hf'")
 
     def _reference_model(self) -> Any | None:
         if self.config.beta == 0.0:
@@ -171,14 +198,18 @@ class GRPOTrainer:
             progress.set_postfix(reward=f"{metrics['reward']:.3f}", acc=f"{metrics['accuracy']:.2f}")
         progress.close()
         eval_after = self._evaluate()
-        self.dist.check_in_sync(self.policy)
+        if not self.config.fsdp:
+            self.dist.check_in_sync(self.policy)
         self._save()
+        final_state = full_state_dict(self.policy) if self.config.fsdp else None
         if log:
             log.log(self.step, eval_after, split="eval")
             log.close()
-            save_policy(self.policy, self.tokenizer, self.output_dir / "final")
+            self._save_final(final_state)
             plot_curves(self.output_dir / "metrics.jsonl", self.output_dir / "curves.png")
         self.dist.barrier()
+        if not self.dist.is_main:  # only process 0 reports
+            eval_before, eval_after = {}, {}
         return GRPOResult(self.output_dir, eval_before, eval_after, self.step)
 
     def train_step(self) -> dict[str, float]:
@@ -280,10 +311,19 @@ class GRPOTrainer:
 
     # --- evaluation and checkpoints --------------------------------------------
 
+    def _save_final(self, full_state: dict[str, torch.Tensor] | None) -> None:
+        """The trained policy as a transformers directory, ``output_dir/final``."""
+        if full_state is None:
+            save_policy(self.policy, self.tokenizer, self.output_dir / "final")
+            return
+        plain, _ = load_policy(str(self._base_path()), dtype=self.dtype, seed=self.config.seed)
+        plain.load_state_dict(full_state)
+        save_policy(plain, self.tokenizer, self.output_dir / "final")
+
     def _evaluate(self) -> dict[str, float]:
-        """Held-out metrics, computed by process 0 (the others get an empty dict)."""
+        """Held-out metrics: computed by process 0 (the others get an empty dict), or by all under FSDP."""
         config = self.config
-        if not self.dist.is_main:
+        if not self.dist.is_main and not config.fsdp:
             self.dist.barrier()
             return {}
         seeds = [EVAL_SEED_OFFSET + i for i in range(config.eval_prompts)]
@@ -302,7 +342,20 @@ class GRPOTrainer:
         return metrics
 
     def _save(self) -> None:
-        """Process 0 writes the checkpoint; every process waits for it."""
+        """Process 0 writes the checkpoint (each its shards under FSDP); every process waits for it."""
+        if self.config.fsdp:
+            save_sharded_checkpoint(
+                self.output_dir,
+                self.step,
+                model=self.policy,
+                optimizer=self.optimizer,
+                scheduler=self.scheduler,
+                is_main=self.dist.is_main,
+                barrier=self.dist.barrier,
+                extra={"config": self.config.model_dump(mode="json")},
+                keep=self.config.keep_checkpoints,
+            )
+            return
         if self.dist.is_main:
             save_checkpoint(
                 self.output_dir,
@@ -321,7 +374,8 @@ class GRPOTrainer:
         path = latest_checkpoint(self.output_dir)
         if path is None:
             return False
-        state = load_checkpoint(path, model=self.policy, optimizer=self.optimizer, scheduler=self.scheduler)
+        load = load_sharded_checkpoint if is_sharded_checkpoint(path) else load_checkpoint
+        state = load(path, model=self.policy, optimizer=self.optimizer, scheduler=self.scheduler)
         self.step = int(state["step"])
         self.engine.update_weights(self.policy)
         return True

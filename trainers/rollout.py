@@ -59,10 +59,20 @@ class HFEngine:
         pad_token_id: id used to left-pad prompts.
         eos_token_id: id (or ids) that end a completion.
         batch_size: prompts per ``generate`` call (bounds memory).
+        synced: keep generating until every process is done (needed when the
+            model is sharded with FSDP and each forward is collective).
     """
 
-    def __init__(self, model: Any, pad_token_id: int, eos_token_id: int | list[int], batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model: Any,
+        pad_token_id: int,
+        eos_token_id: int | list[int],
+        batch_size: int = 64,
+        synced: bool = False,
+    ) -> None:
         self.model = model
+        self.synced = synced  # FSDP: every process keeps stepping until all have finished
         self.pad_token_id = pad_token_id
         self.eos_ids = {eos_token_id} if isinstance(eos_token_id, int) else set(eos_token_id)
         self.batch_size = batch_size
@@ -104,6 +114,7 @@ class HFEngine:
             pad_token_id=self.pad_token_id,
             eos_token_id=sorted(self.eos_ids),
             use_cache=True,
+            synced_gpus=self.synced,
         )
         return [self._until_eos(row[width:].tolist()) for row in output.cpu()]
 
@@ -155,11 +166,13 @@ class VLLMEngine:
         return [list(output.outputs[0].token_ids) for output in outputs]
 
 
-def make_engine(kind: str, model: Any, tokenizer: Any, model_path: str | None = None) -> RolloutEngine:
-    """The engine named ``kind`` (``hf`` or ``vllm``) for ``model``."""
+def make_engine(
+    kind: str, model: Any, tokenizer: Any, model_path: str | None = None, synced: bool = False
+) -> RolloutEngine:
+    """The engine named ``kind`` (``hf`` or ``vllm``) for ``model``; ``synced`` for FSDP-sharded models."""
     eos = tokenizer.eos_token_id
     if kind == "hf":
-        return HFEngine(model, tokenizer.pad_token_id, eos)
+        return HFEngine(model, tokenizer.pad_token_id, eos, synced=synced)
     if kind == "vllm":
         if model_path is None:
             raise ValueError("engine='vllm' needs the policy saved to a path vLLM can load")
