@@ -32,7 +32,8 @@ def test_shard_gives_each_process_its_contiguous_share():
 
 
 def torchrun_train(run_dir: Path, steps: int, *flags: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--no-python", RLVR, "train"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    command += ["--no-python", RLVR, "train"]
     command += ["--env-options", json.dumps({"level": 1, "template": "equation"}), "--output-dir", str(run_dir)]
     command += ["--steps", str(steps), "--cold-start-steps", "30", "--prompts-per-step", "4", "--group-size", "4"]
     command += ["--max-new-tokens", "4", "--learning-rate", "1e-3", "--beta", "0.04", "--eval-prompts", "8"]
