@@ -21,7 +21,8 @@ completions per step, 4 new tokens, temperature 1.0, beta 0.04, learning rate
   (TRL ``loss_type="grpo"`` = our ``sequence_mean``), one optimizer step per
   batch (``num_iterations=1``, ``steps_per_generation=1``, no gradient
   accumulation), AdamW (``optim="adamw_torch"``, as ours) at a constant
-  learning rate, gradient clipping at 1.0;
+  learning rate, gradient clipping at 1.0 (TRL 1.x has no
+  ``max_prompt_length``; the prompts are a few characters);
 - the machine: CPU only, float32 (TRL defaults to bf16 and gradient
   checkpointing: both off, as ours), HF ``generate`` (no vLLM), and the same
   ``torch.set_num_threads``.
@@ -35,18 +36,26 @@ Warm-up steps are run, then ``--steps`` steps are timed one by one: ours
 around ``GRPOTrainer.train_step()`` (rollouts, rewards, reference log-probs,
 loss, backward, optimizer step), TRL's between consecutive ``on_step_end``
 callbacks (the same work, plus its Trainer loop). Each trainer runs
-``--repeats`` times (default 2), the two alternating so that a busy spell on
-a shared machine hits both; the median is over all timed steps. Completions/s
-is ``prompts_per_step * group_size`` over the median step time. The load
-average is printed before and after: other work on the machine shows there.
+``--repeats`` times (default 3), the two alternating so that a busy spell on
+a shared machine hits both; s/step is the median of the runs' medians, and
+completions/s is ``prompts_per_step * group_size`` over it. Each run's median
+is printed too, and the load average before and after: other work on the
+machine shows there. On 2 cores, a second busy process makes torch's two
+threads wait on each other and steps take several times longer; the script
+warns when a trainer's runs disagree by more than 1.5x.
 
 TRL is not a dependency of rlvr-gym. Install it into the venv to run this:
     .venv/bin/pip install trl
 
 Run:
-    .venv/bin/python benchmarks/grpo_vs_trl.py
-    .venv/bin/python benchmarks/grpo_vs_trl.py --sizes tiny small --steps 20
-    .venv/bin/python benchmarks/grpo_vs_trl.py --profile   # where our step's time goes (cProfile)
+    .venv/bin/python benchmarks/grpo_vs_trl.py                 # tiny and small, 2 threads on 2 cores
+    .venv/bin/python benchmarks/grpo_vs_trl.py --threads 1 --sizes tiny
+    .venv/bin/python benchmarks/grpo_vs_trl.py --max-new-tokens 32   # a longer budget than the job's 4
+    .venv/bin/python benchmarks/grpo_vs_trl.py --profile --sizes small   # where our step's time goes
+
+``--profile`` needs no TRL: it times the phases of our step (rollouts,
+generate, env reset and step, tokenization, reference and policy forward,
+backward, ...) with plain clocks, then lists cProfile's top functions.
 
 The target: our throughput >= 1.5x TRL's with peak memory no higher.
 """
@@ -74,13 +83,16 @@ TRL_MISSING = "this benchmark compares against TRL, which rlvr-gym does not inst
 # --- the shared setup ----------------------------------------------------------------
 
 
-def job_settings() -> dict[str, Any]:
-    """The main job's GRPO settings, the ones both trainers are given."""
+def job_settings(max_new_tokens: int | None = None) -> dict[str, Any]:
+    """The main job's GRPO settings, the ones both trainers are given (optionally another token budget)."""
     from trainers.config import load_config_file
 
     fields = load_config_file(CONFIG)
     keys = ("env", "env_options", "prompts_per_step", "group_size", "max_new_tokens", "learning_rate", "beta")
-    return {key: fields[key] for key in keys} | {"temperature": 1.0, "epsilon": 0.2, "max_grad_norm": 1.0}
+    settings = {key: fields[key] for key in keys} | {"temperature": 1.0, "epsilon": 0.2, "max_grad_norm": 1.0}
+    if max_new_tokens is not None:
+        settings["max_new_tokens"] = max_new_tokens
+    return settings
 
 
 def rss_mib() -> float:
@@ -100,11 +112,10 @@ def peak_rss_mib() -> float:
 # --- one trainer, in this process (the --run child) ------------------------------------
 
 
-def run_ours(model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
+def run_ours(settings: dict[str, Any], model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
     from trainers.config import GRPOConfig
     from trainers.grpo import GRPOTrainer
 
-    settings = job_settings()
     with tempfile.TemporaryDirectory(prefix="grpo-ours-") as output_dir:
         config = GRPOConfig(
             **settings,
@@ -135,7 +146,7 @@ def run_ours(model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
     return {"step_seconds": times[warmup:], "start_rss_mib": start_rss, "mean_length": statistics.mean(lengths)}
 
 
-def run_trl(model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
+def run_trl(settings: dict[str, Any], model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
     try:
         from datasets import Dataset
         from transformers import AutoTokenizer, TrainerCallback
@@ -146,7 +157,6 @@ def run_trl(model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
 
     import envs
 
-    settings = job_settings()
     options = dict(settings["env_options"])
     prompts_per_step, group_size = settings["prompts_per_step"], settings["group_size"]
     env = envs.make(settings["env"], **options)
@@ -155,8 +165,13 @@ def run_trl(model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
     seeds = range((warmup + steps + 2) * prompts_per_step)
     rows = [{"prompt": env.reset(seed=seed)[0], "seed": seed} for seed in seeds]
 
-    def arithmetic_reward(completions: list[str], seed: list[int], **_: Any) -> list[float | None]:
+    lengths: list[int] = []
+
+    def arithmetic_reward(
+        completions: list[str], completion_ids: list[list[int]], seed: list[int], **_: Any
+    ) -> list[float | None]:
         """The env's rubric on each completion, against the task of its prompt's seed."""
+        lengths.extend(len(ids) for ids in completion_ids)
         rewards = []
         for completion, task_seed in zip(completions, seed, strict=True):
             _, info = env.reset(seed=task_seed)
@@ -224,17 +239,17 @@ def run_trl(model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
     times = [b - a for a, b in zip(timer.marks, timer.marks[1:], strict=False)]
     if len(times) != warmup + steps:
         raise RuntimeError(f"TRL ran {len(times)} steps, expected {warmup + steps}")
-    return {"step_seconds": times[warmup:], "start_rss_mib": timer.start_rss}
+    return {"step_seconds": times[warmup:], "start_rss_mib": timer.start_rss, "mean_length": statistics.mean(lengths)}
 
 
-def child(which: str, model_dir: str, warmup: int, steps: int, threads: int) -> None:
+def child(which: str, args: argparse.Namespace) -> None:
     import torch
     from transformers.utils import logging as transformers_logging
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(args.threads)
     transformers_logging.set_verbosity_error()
-    transformers_logging.disable_progress_bar()
-    result = (run_ours if which == "ours" else run_trl)(model_dir, warmup, steps)
+    run = run_ours if which == "ours" else run_trl
+    result = run(job_settings(args.max_new_tokens), args.model_dir, args.warmup, args.steps)
     result |= {"peak_rss_mib": peak_rss_mib(), "threads": torch.get_num_threads()}
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
@@ -245,6 +260,8 @@ def child(which: str, model_dir: str, warmup: int, steps: int, threads: int) -> 
 def measure(which: str, model_dir: str, args: argparse.Namespace) -> dict[str, Any]:
     command = [sys.executable, __file__, "--run", which, "--model-dir", model_dir]
     command += ["--warmup", str(args.warmup), "--steps", str(args.steps), "--threads", str(args.threads)]
+    if args.max_new_tokens is not None:
+        command += ["--max-new-tokens", str(args.max_new_tokens)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if done.returncode or not lines:
@@ -253,10 +270,10 @@ def measure(which: str, model_dir: str, args: argparse.Namespace) -> dict[str, A
 
 
 def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The step times of repeated runs pooled; the memory figures of the median run by peak."""
+    """Repeated runs of one trainer: each run's median step time; the memory figures of the median run by peak."""
     by_peak = sorted(runs, key=lambda run: run["peak_rss_mib"])
     merged = dict(by_peak[len(by_peak) // 2])
-    merged["step_seconds"] = [seconds for run in runs for seconds in run["step_seconds"]]
+    merged["run_medians"] = [statistics.median(run["step_seconds"]) for run in runs]
     return merged
 
 
@@ -267,7 +284,7 @@ def compare(args: argparse.Namespace) -> None:
 
     from trainers.models import build_tiny_model, save_policy
 
-    settings = job_settings()
+    settings = job_settings(args.max_new_tokens)
     completions = settings["prompts_per_step"] * settings["group_size"]
     print(
         f"torch {torch.__version__}, transformers {transformers.__version__}, trl {trl.__version__}; "
@@ -280,7 +297,8 @@ def compare(args: argparse.Namespace) -> None:
     )
     load_before = os.getloadavg()[0]
     header = f"{'model':6} {'trainer':7} {'s/step':>8} {'completions/s':>14} {'peak RSS MiB':>13} {'RSS at start':>13}"
-    rows, ratios = [header], []
+    header += "   s/step of each run"
+    rows, ratios, noisy = [header], [], []
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix=f"grpo-{size}-") as model_dir:
             model, tokenizer = build_tiny_model(size, seed=0)
@@ -291,22 +309,28 @@ def compare(args: argparse.Namespace) -> None:
                     done.append(measure(which, model_dir, args))
         results = {which: merge(done) for which, done in runs.items()}
         for which, result in results.items():
-            step = statistics.median(result["step_seconds"])
+            step = statistics.median(result["run_medians"])
             result["step"] = step
+            medians = result["run_medians"]
             rows.append(
                 f"{size:6} {which:7} {step:8.3f} {completions / step:14.0f} "
-                f"{result['peak_rss_mib']:13.0f} {result['start_rss_mib']:13.0f}"
+                f"{result['peak_rss_mib']:13.0f} {result['start_rss_mib']:13.0f}   "
+                + " ".join(f"{m:.3f}" for m in medians)
             )
+            if max(medians) > 1.5 * min(medians):
+                noisy.append(f"{size}/{which}")
         ours, theirs = results["ours"], results["trl"]
         ratios.append(
             f"{size}: throughput ours/TRL {theirs['step'] / ours['step']:.2f}x, "
             f"peak RSS ours/TRL {ours['peak_rss_mib'] / theirs['peak_rss_mib']:.2f}x "
-            f"(ours' mean completion length {ours['mean_length']:.1f} tokens)"
+            f"(mean completion length {ours['mean_length']:.1f} tokens ours, {theirs['mean_length']:.1f} TRL)"
         )
     print("\n".join(rows))
     print(f"\nload average (1 min) before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f}")
     print("\n" + "\n".join(ratios))
     print("target: throughput >= 1.50x TRL's, peak RSS <= 1.00x")
+    if noisy:
+        print(f"warning: the runs of {', '.join(noisy)} disagree by over 1.5x: the machine was busy; run again")
 
 
 # --- where our time goes ---------------------------------------------------------------------
@@ -375,7 +399,7 @@ PHASE_ROWS: list[tuple[str, str]] = [
 
 
 def profile(args: argparse.Namespace) -> None:
-    """Where our step's time goes: phase wall-clock over ``args.steps`` steps, then cProfile's top functions."""
+    """Where our step's time goes: cProfile's top functions, and phase wall-clock without the profiler."""
     import cProfile
     import pstats
 
@@ -391,7 +415,7 @@ def profile(args: argparse.Namespace) -> None:
         model, tokenizer = build_tiny_model(size, seed=0)
         save_policy(model, tokenizer, Path(tmp) / "model")
         config = GRPOConfig(
-            **job_settings(),
+            **job_settings(args.max_new_tokens),
             model=str(Path(tmp) / "model"),
             output_dir=Path(tmp) / "run",
             cold_start_steps=0,
@@ -410,13 +434,13 @@ def profile(args: argparse.Namespace) -> None:
             return (time.perf_counter() - started) / count
 
         steps(args.warmup)
-        clock = instrument(trainer)
-        per_step = steps(args.steps)
-        phases = {label: seconds / args.steps for label, seconds in clock.seconds.items()}
         profiler = cProfile.Profile()
         profiler.enable()
         profiled = steps(args.steps)
         profiler.disable()
+        clock = instrument(trainer)
+        per_step = steps(args.steps)
+        phases = {label: seconds / args.steps for label, seconds in clock.seconds.items()}
 
     phases["policy_forward"] = phases["token_logprobs"] - phases["reference"]  # the reference calls it too
     rollout_parts = ("generate", "env.reset", "tokenize", "env.step", "decode")
@@ -425,7 +449,7 @@ def profile(args: argparse.Namespace) -> None:
     phases["optimizer_rest"] = phases["optimizer_step"] - sum(phases[key] for key in optimizer_parts)
     print(f"our GRPO, model {size!r}, {args.threads} threads: {per_step:.4f} s/step over {args.steps} steps\n")
     for label, key in PHASE_ROWS:
-        print(f"{label:42} {phases[key]:8.4f} s/step  {100 * phases[key] / per_step:5.1f}%")
+        print(f"{label:50} {phases[key]:8.4f} s/step  {100 * phases[key] / per_step:5.1f}%")
     print(f"\nunder cProfile ({profiled:.4f} s/step), top functions by own time:")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
@@ -435,15 +459,19 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["tiny", "small"], help="embedded model sizes (TINY_SIZES)")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per trainer")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
-    parser.add_argument("--repeats", type=int, default=2, help="subprocesses per trainer, alternating")
+    parser.add_argument("--max-new-tokens", type=int, help="another completion budget than the job's (4)")
+    parser.add_argument("--repeats", type=int, default=3, help="subprocesses per trainer, alternating")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch.set_num_threads in both")
     parser.add_argument("--profile", action="store_true", help="profile our trainer instead of comparing")
     parser.add_argument("--run", choices=["ours", "trl"], help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # saving and loading the model would draw bars
     if args.run:
-        child(args.run, args.model_dir, args.warmup, args.steps, args.threads)
+        child(args.run, args)
     elif args.profile:
         profile(args)
     else:
