@@ -67,3 +67,38 @@ def test_vllm_engine_without_vllm_says_how_to_install(tiny):
             make_engine("vllm", *tiny, model_path="/nonexistent")
     else:  # pragma: no cover - only on machines with vLLM
         pytest.skip("vLLM is installed here; the GPU benchmark exercises it")
+
+
+def test_lean_decoding_matches_transformers_generate_greedily(tiny):
+    import torch
+
+    model, tokenizer = tiny
+    engine = HFEngine(model, tokenizer.pad_token_id, tokenizer.eos_token_id)
+    prompts = [tokenizer(text)["input_ids"] for text in ("1 + 2 =", "10 + 20 + 3 =", "9 =")]
+    width = max(map(len, prompts))
+    input_ids = torch.full((len(prompts), width), tokenizer.pad_token_id)
+    attention_mask = torch.zeros_like(input_ids)
+    for row, prompt in enumerate(prompts):
+        input_ids[row, width - len(prompt) :] = torch.tensor(prompt)
+        attention_mask[row, width - len(prompt) :] = 1
+    reference = model.generate(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        max_new_tokens=12,
+        do_sample=False,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    expected = [engine._until_eos(row[width:].tolist()) for row in reference]
+    assert engine.generate(prompts, SamplingParams(max_new_tokens=12, temperature=0.0)) == expected
+
+
+def test_top_p_keeps_only_the_nucleus():
+    import torch
+
+    from trainers.rollout import _pick
+
+    logits = torch.log(torch.tensor([[0.6, 0.3, 0.05, 0.05]]))
+    torch.manual_seed(0)
+    draws = {int(_pick(logits, SamplingParams(1, temperature=1.0, top_p=0.8))) for _ in range(200)}
+    assert draws == {0, 1}

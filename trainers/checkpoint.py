@@ -147,9 +147,13 @@ def save_checkpoint(
     if scheduler is not None:
         _torch_save(tmp / "scheduler.pt", scheduler.state_dict())
     _torch_save(tmp / "rng.pt", rng)
+    return _publish(tmp, root, name, meta_json, step, keep)
+
+
+def _publish(tmp: Path, root: Path, name: str, meta_json: str, step: int, keep: int) -> Path:
+    """Finish a checkpoint written into ``tmp``: meta.json last, move it into place, point ``latest`` at it."""
     _write_bytes(tmp / _META, meta_json.encode())  # last: a directory with meta.json is complete
     _fsync_dir(tmp)
-
     final = root / name
     if final.exists():
         _discard(final)
@@ -410,23 +414,15 @@ def save_sharded_checkpoint(
     model_state, optimizer_state = get_state_dict(model, optimizer)
     dcp.save({"model": model_state, "optimizer": optimizer_state}, checkpoint_id=str(tmp / _SHARDED))
     barrier()
-    final = root / name
     if is_main:
         if scheduler is not None:
             _torch_save(tmp / "scheduler.pt", scheduler.state_dict())
         _torch_save(tmp / "rng.pt", _get_rng_state())
         meta = {"format": FORMAT_VERSION, "step": int(step), "extra": dict(extra or {}), "saved_at": time.time()}
         meta["torch"] = torch.__version__
-        _write_bytes(tmp / _META, (json.dumps(meta, indent=2) + "\n").encode())
-        _fsync_dir(tmp)
-        if final.exists():
-            _discard(final)
-        os.replace(tmp, final)
-        _fsync_dir(root)
-        _replace_text(root / _LATEST, name + "\n")
-        _prune(root, step, keep)
+        _publish(tmp, root, name, json.dumps(meta, indent=2) + "\n", step, keep)
     barrier()
-    return final
+    return root / name
 
 
 def load_sharded_checkpoint(

@@ -116,10 +116,13 @@ def collect_episodes(
         raise ValueError(f"{len(envs)} envs cannot be split into {len(seeds)} equal groups")
     group_size = len(envs) // len(seeds)
     episodes = []
+    prompt_ids: dict[int, list[int]] = {}  # the copies of a group share one prompt: tokenize it once
     for index, env in enumerate(envs):
         group = index // group_size
         text, info = env.reset(seed=int(seeds[group]))
-        ids = renderer.prompt(text, info["messages"])
+        if group not in prompt_ids:
+            prompt_ids[group] = renderer.prompt(text, info["messages"])
+        ids = list(prompt_ids[group])
         episodes.append(Episode(group=group, seed=int(seeds[group]), token_ids=ids, loss_mask=[0] * len(ids)))
 
     eos_ids = _eos_ids(renderer.tokenizer)

@@ -102,6 +102,8 @@ class HFEngine:
         for row, prompt in enumerate(prompts):
             input_ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
             attention_mask[row, width - len(prompt) :] = 1
+        if not self.synced:
+            return self._decode(input_ids.to(device), attention_mask.to(device), params)
         sampling = params.temperature > 0
         output = self.model.generate(
             input_ids=input_ids.to(device),
@@ -118,11 +120,60 @@ class HFEngine:
         )
         return [self._until_eos(row[width:].tolist()) for row in output.cpu()]
 
+    def _decode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, params: SamplingParams) -> list[list[int]]:
+        """A lean sampling loop with a KV cache: one prefill, then one token per forward.
+
+        It does what ``generate`` does for plain sampling (temperature, top-p,
+        stop at EOS) without its per-call set-up, which dominates short
+        completions. Positions follow the attention mask, so a left-padded
+        prompt is seen at the same positions as unpadded.
+        """
+        batch = input_ids.shape[0]
+        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        output = self.model(
+            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True
+        )
+        next_position = position_ids[:, -1:] + 1
+        eos = torch.tensor(sorted(self.eos_ids), device=input_ids.device)
+        finished = torch.zeros(batch, dtype=torch.bool, device=input_ids.device)
+        steps = []
+        for _ in range(params.max_new_tokens):
+            token = _pick(output.logits[:, -1, :].float(), params)
+            token = torch.where(finished, torch.full_like(token, self.pad_token_id), token)
+            steps.append(token)
+            finished |= torch.isin(token, eos)
+            if bool(finished.all()) or len(steps) == params.max_new_tokens:
+                break
+            attention_mask = torch.cat([attention_mask, torch.ones_like(attention_mask[:, :1])], dim=1)
+            output = self.model(
+                input_ids=token[:, None],
+                attention_mask=attention_mask,
+                position_ids=next_position,
+                past_key_values=output.past_key_values,
+                use_cache=True,
+            )
+            next_position = next_position + 1
+        tokens = torch.stack(steps, dim=1).cpu().tolist()
+        return [self._until_eos(row) for row in tokens]
+
     def _until_eos(self, tokens: list[int]) -> list[int]:
         for index, token in enumerate(tokens):
             if token in self.eos_ids:
                 return tokens[: index + 1]
         return tokens
+
+
+def _pick(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
+    """Next token per row [B] from last-position logits [B, V]: greedy at temperature 0, else sampled."""
+    if params.temperature <= 0:
+        return logits.argmax(dim=-1)
+    probs = torch.softmax(logits / params.temperature, dim=-1)
+    if params.top_p < 1.0:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(-1) - sorted_probs > params.top_p  # keep the smallest set reaching top_p
+        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+    return torch.multinomial(probs, 1).squeeze(-1)
 
 
 class VLLMEngine:
