@@ -102,3 +102,14 @@ def test_top_p_keeps_only_the_nucleus():
     torch.manual_seed(0)
     draws = {int(_pick(logits, SamplingParams(1, temperature=1.0, top_p=0.8))) for _ in range(200)}
     assert draws == {0, 1}
+
+
+def test_repeated_prompts_share_one_prefill_and_decode_like_distinct_ones(tiny):
+    model, tokenizer = tiny
+    engine = HFEngine(model, tokenizer.pad_token_id, tokenizer.eos_token_id)
+    a, b = tokenizer("1 + 2 =")["input_ids"], tokenizer("30 + 4 =")["input_ids"]
+    greedy = SamplingParams(max_new_tokens=8, temperature=0.0)
+    alone = {tuple(p): engine.generate([p], greedy)[0] for p in (a, b)}
+    assert engine.generate([a, a, b, a], greedy) == [alone[tuple(a)], alone[tuple(a)], alone[tuple(b)], alone[tuple(a)]]
+    sampled = engine.generate([a] * 16, SamplingParams(max_new_tokens=8, seed=3))
+    assert len({tuple(c) for c in sampled}) > 1  # one prefill, still independent samples

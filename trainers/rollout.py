@@ -96,14 +96,15 @@ class HFEngine:
 
     def _generate_batch(self, prompts: list[list[int]], params: SamplingParams) -> list[list[int]]:
         device = next(self.model.parameters()).device
-        width = max(len(p) for p in prompts)
-        input_ids = torch.full((len(prompts), width), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, prompt in enumerate(prompts):
-            input_ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
-            attention_mask[row, width - len(prompt) :] = 1
         if not self.synced:
-            return self._decode(input_ids.to(device), attention_mask.to(device), params)
+            # A GRPO group repeats one prompt G times: prefill each distinct prompt once.
+            distinct: dict[tuple[int, ...], int] = {}
+            rows = [distinct.setdefault(tuple(p), len(distinct)) for p in prompts]
+            input_ids, attention_mask = self._left_pad([list(p) for p in distinct])
+            expand = torch.tensor(rows, device=device)
+            return self._decode(input_ids.to(device), attention_mask.to(device), expand, params)
+        input_ids, attention_mask = self._left_pad(prompts)
+        width = input_ids.shape[1]
         sampling = params.temperature > 0
         output = self.model.generate(
             input_ids=input_ids.to(device),
@@ -120,19 +121,36 @@ class HFEngine:
         )
         return [self._until_eos(row[width:].tolist()) for row in output.cpu()]
 
-    def _decode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, params: SamplingParams) -> list[list[int]]:
+    def _left_pad(self, prompts: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), self.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, prompt in enumerate(prompts):
+            input_ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+            attention_mask[row, width - len(prompt) :] = 1
+        return input_ids, attention_mask
+
+    def _decode(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, expand: torch.Tensor, params: SamplingParams
+    ) -> list[list[int]]:
         """A lean sampling loop with a KV cache: one prefill, then one token per forward.
 
         It does what ``generate`` does for plain sampling (temperature, top-p,
         stop at EOS) without its per-call set-up, which dominates short
-        completions. Positions follow the attention mask, so a left-padded
-        prompt is seen at the same positions as unpadded.
+        completions. The prefill runs on the distinct prompts only; row ``i``
+        of the output continues prompt ``expand[i]``. Positions follow the
+        attention mask, so a left-padded prompt is seen at the same positions
+        as unpadded.
         """
-        batch = input_ids.shape[0]
+        batch = expand.shape[0]
         position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
         output = self.model(
             input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True
         )
+        if input_ids.shape[0] != batch or not torch.equal(expand, torch.arange(batch, device=expand.device)):
+            output.past_key_values.batch_select_indices(expand)
+            output.logits = output.logits[expand]
+            attention_mask, position_ids = attention_mask[expand], position_ids[expand]
         next_position = position_ids[:, -1:] + 1
         eos = torch.tensor(sorted(self.eos_ids), device=input_ids.device)
         finished = torch.zeros(batch, dtype=torch.bool, device=input_ids.device)
