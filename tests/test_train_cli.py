@@ -48,6 +48,13 @@ def test_bad_flag_value_names_the_flag():
     assert "--group-size" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_model_that_cannot_be_loaded_is_a_clear_error(tmp_path):
+    command = [RLVR, "train", "--model", str(tmp_path / "missing"), "--output-dir", str(tmp_path / "run")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "missing" in result.stderr and "'tiny'" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_train_command_runs_and_reports_accuracy_before_and_after(tmp_path):
     command = [RLVR, "train", "--config", str(EXAMPLE), "--output-dir", str(tmp_path / "run"), "--steps", "4"]
     command += ["--cold-start-steps", "5", "--eval-prompts", "8", "--progress", "false", "--tensorboard", "false"]

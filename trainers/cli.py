@@ -61,7 +61,10 @@ def run_train(args: argparse.Namespace) -> int:
     transformers_logging.disable_progress_bar()  # our own bar shows progress; theirs would interleave
 
     train: Callable[[GRPOConfig], Any] = getattr(importlib.import_module(module_name), function_name)
-    result = train(config)
+    try:
+        result = train(config)
+    except OSError as error:  # a model that cannot be loaded: the message says what to do
+        raise SystemExit(f"rlvr train: {error}") from None
     before, after = result.eval_before, result.eval_after
     if not before:  # not process 0 of a multi-process run: it reports nothing
         return 0
