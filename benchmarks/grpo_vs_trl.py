@@ -3,8 +3,8 @@
 Both trainers run the main job's GRPO settings (examples/tiny_arithmetic.yaml:
 rlvr/Arithmetic-v0 level 1 under the ``equation`` template, 8 prompts x 8
 completions per step, 4 new tokens, temperature 1.0, beta 0.04, learning rate
-5e-4 since the figures below were taken at 3e-4; the learning rate does not change
-the work of a step) with everything that could differ pinned to the same value:
+5e-4; the figures in benchmarks/README.md were taken at 3e-4, and the rate
+does not change the work of a step) with everything that could differ pinned to the same value:
 
 - the model: one freshly initialised embedded Llama (``build_tiny_model(size,
   seed=0)``) saved to a temporary directory that both trainers load, in
