@@ -124,17 +124,7 @@ def save_checkpoint(
     if keep < 1:
         raise ValueError(f"keep must be >= 1, got {keep}")
     rng = _get_rng_state()
-    meta = {
-        "format": FORMAT_VERSION,
-        "step": int(step),
-        "extra": dict(extra or {}),
-        "saved_at": time.time(),
-        "torch": torch.__version__,
-    }
-    try:
-        meta_json = json.dumps(meta, indent=2) + "\n"
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"extra must be JSON-serialisable: {error}") from error
+    meta_json = _meta_json(step, extra)
 
     root = Path(run_dir) / CHECKPOINTS_DIR
     root.mkdir(parents=True, exist_ok=True)
@@ -148,6 +138,21 @@ def save_checkpoint(
         _torch_save(tmp / "scheduler.pt", scheduler.state_dict())
     _torch_save(tmp / "rng.pt", rng)
     return _publish(tmp, root, name, meta_json, step, keep)
+
+
+def _meta_json(step: int, extra: Mapping[str, Any] | None) -> str:
+    """The text of ``meta.json``; ``TypeError`` if ``extra`` is not JSON-serialisable."""
+    meta = {
+        "format": FORMAT_VERSION,
+        "step": int(step),
+        "extra": dict(extra or {}),
+        "saved_at": time.time(),
+        "torch": torch.__version__,
+    }
+    try:
+        return json.dumps(meta, indent=2) + "\n"
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"extra must be JSON-serialisable: {error}") from error
 
 
 def _publish(tmp: Path, root: Path, name: str, meta_json: str, step: int, keep: int) -> Path:
@@ -418,9 +423,7 @@ def save_sharded_checkpoint(
         if scheduler is not None:
             _torch_save(tmp / "scheduler.pt", scheduler.state_dict())
         _torch_save(tmp / "rng.pt", _get_rng_state())
-        meta = {"format": FORMAT_VERSION, "step": int(step), "extra": dict(extra or {}), "saved_at": time.time()}
-        meta["torch"] = torch.__version__
-        _publish(tmp, root, name, json.dumps(meta, indent=2) + "\n", step, keep)
+        _publish(tmp, root, name, _meta_json(step, extra), step, keep)
     barrier()
     return root / name
 

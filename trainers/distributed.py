@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -144,8 +144,3 @@ def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
         name: (value.full_tensor() if hasattr(value, "full_tensor") else value).detach().cpu()
         for name, value in model.state_dict().items()
     }
-
-
-def unwrap(model: Any) -> Any:
-    """The module inside a DDP wrapper (or the model itself)."""
-    return getattr(model, "module", model)

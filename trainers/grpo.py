@@ -343,29 +343,21 @@ class GRPOTrainer:
 
     def _save(self) -> None:
         """Process 0 writes the checkpoint (each its shards under FSDP); every process waits for it."""
+        state = {"model": self.policy, "optimizer": self.optimizer, "scheduler": self.scheduler}
+        extra = {"config": self.config.model_dump(mode="json")}
         if self.config.fsdp:
             save_sharded_checkpoint(
                 self.output_dir,
                 self.step,
-                model=self.policy,
-                optimizer=self.optimizer,
-                scheduler=self.scheduler,
+                **state,
                 is_main=self.dist.is_main,
                 barrier=self.dist.barrier,
-                extra={"config": self.config.model_dump(mode="json")},
+                extra=extra,
                 keep=self.config.keep_checkpoints,
             )
             return
         if self.dist.is_main:
-            save_checkpoint(
-                self.output_dir,
-                self.step,
-                model=self.policy,
-                optimizer=self.optimizer,
-                scheduler=self.scheduler,
-                extra={"config": self.config.model_dump(mode="json")},
-                keep=self.config.keep_checkpoints,
-            )
+            save_checkpoint(self.output_dir, self.step, **state, extra=extra, keep=self.config.keep_checkpoints)
         self.dist.barrier()
 
     def _resume(self) -> bool:
