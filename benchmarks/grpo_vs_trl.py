@@ -3,8 +3,7 @@
 Both trainers run the main job's GRPO settings (examples/tiny_arithmetic.yaml:
 rlvr/Arithmetic-v0 level 1 under the ``equation`` template, 8 prompts x 8
 completions per step, 4 new tokens, temperature 1.0, beta 0.04, learning rate
-5e-4; the figures in benchmarks/README.md were taken at 3e-4, and the rate
-does not change the work of a step) with everything that could differ pinned to the same value:
+5e-4) with everything that could differ pinned to the same value:
 
 - the model: one freshly initialised embedded Llama (``build_tiny_model(size,
   seed=0)``) saved to a temporary directory that both trainers load, in
@@ -21,8 +20,9 @@ does not change the work of a step) with everything that could differ pinned to 
   advantage scaling (``scale_rewards="group"``), per-sequence loss averaging
   (TRL ``loss_type="grpo"`` = our ``sequence_mean``), one optimizer step per
   batch (``num_iterations=1``, ``steps_per_generation=1``, no gradient
-  accumulation), AdamW (``optim="adamw_torch"``, as ours) at a constant
-  learning rate, gradient clipping at 1.0 (TRL 1.x has no
+  accumulation), AdamW at a constant learning rate (TRL's default
+  ``optim="adamw_torch"``; ours is torch's fused AdamW, the same update in
+  one kernel, and ``--trl-optim adamw_torch_fused`` gives TRL that too), gradient clipping at 1.0 (TRL 1.x has no
   ``max_prompt_length``; the prompts are a few characters);
 - the machine: CPU only, float32 (TRL defaults to bf16 and gradient
   checkpointing: both off, as ours), HF ``generate`` (no vLLM), and the same
@@ -147,7 +147,9 @@ def run_ours(settings: dict[str, Any], model_dir: str, warmup: int, steps: int) 
     return {"step_seconds": times[warmup:], "start_rss_mib": start_rss, "mean_length": statistics.mean(lengths)}
 
 
-def run_trl(settings: dict[str, Any], model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
+def run_trl(
+    settings: dict[str, Any], model_dir: str, warmup: int, steps: int, optim: str = "adamw_torch"
+) -> dict[str, Any]:
     try:
         from datasets import Dataset
         from transformers import AutoTokenizer, TrainerCallback
@@ -225,7 +227,7 @@ def run_trl(settings: dict[str, Any], model_dir: str, warmup: int, steps: int) -
             warmup_steps=0,
             weight_decay=0.0,
             max_grad_norm=settings["max_grad_norm"],
-            optim="adamw_torch",
+            optim=optim,
             dataloader_num_workers=0,
         )
         trainer = TRLTrainer(
@@ -249,8 +251,11 @@ def child(which: str, args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     transformers_logging.set_verbosity_error()
-    run = run_ours if which == "ours" else run_trl
-    result = run(job_settings(args.max_new_tokens), args.model_dir, args.warmup, args.steps)
+    settings = job_settings(args.max_new_tokens)
+    if which == "ours":
+        result = run_ours(settings, args.model_dir, args.warmup, args.steps)
+    else:
+        result = run_trl(settings, args.model_dir, args.warmup, args.steps, args.trl_optim)
     result |= {"peak_rss_mib": peak_rss_mib(), "threads": torch.get_num_threads()}
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
@@ -261,6 +266,7 @@ def child(which: str, args: argparse.Namespace) -> None:
 def measure(which: str, model_dir: str, args: argparse.Namespace) -> dict[str, Any]:
     command = [sys.executable, __file__, "--run", which, "--model-dir", model_dir]
     command += ["--warmup", str(args.warmup), "--steps", str(args.steps), "--threads", str(args.threads)]
+    command += ["--trl-optim", args.trl_optim]
     if args.max_new_tokens is not None:
         command += ["--max-new-tokens", str(args.max_new_tokens)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -463,6 +469,11 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, help="another completion budget than the job's (4)")
     parser.add_argument("--repeats", type=int, default=3, help="subprocesses per trainer, alternating")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch.set_num_threads in both")
+    parser.add_argument(
+        "--trl-optim",
+        default="adamw_torch",
+        help="TRL's optimizer (its default adamw_torch, or adamw_torch_fused: the fused AdamW ours uses)",
+    )
     parser.add_argument("--profile", action="store_true", help="profile our trainer instead of comparing")
     parser.add_argument("--run", choices=["ours", "trl"], help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)

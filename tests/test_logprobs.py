@@ -1,6 +1,6 @@
 import torch
 
-from trainers.logprobs import pad_batch, token_logprobs
+from trainers.logprobs import TokenBatch, pad_batch, shared_prompt_length, token_logprobs
 from trainers.models import build_tiny_model
 
 
@@ -48,3 +48,53 @@ def test_temperature_divides_the_logits():
     logits = model(input_ids=batch.input_ids).logits[0, :-1] / 2.0
     expected = torch.log_softmax(logits, -1)[torch.arange(len(ids) - 1), torch.tensor(ids[1:])]
     torch.testing.assert_close(hot[0], expected)
+
+
+def _groups(tokenizer, prompts: list[str], completions: list[list[str]]) -> TokenBatch:
+    """One group per prompt, a row per completion; the loss covers the completion."""
+    sequences, masks = [], []
+    for prompt, group in zip(prompts, completions, strict=True):
+        head = tokenizer(prompt)["input_ids"]
+        for completion in group:
+            tail = tokenizer(completion, add_special_tokens=False)["input_ids"]
+            sequences.append(head + tail)
+            masks.append([0] * len(head) + [1] * len(tail))
+    return pad_batch(sequences, masks, tokenizer.pad_token_id)
+
+
+def test_a_shared_prompt_gives_the_same_logprobs_entropies_and_gradients():
+    model, tokenizer = build_tiny_model(seed=4)
+    model.train()
+    batch = _groups(tokenizer, ["3 + 4 =", "12 + 30 ="], [[" 7", " 8 and", "", " 77"], [" 42", " 4", " 421", "x"]])
+    assert shared_prompt_length(batch, 4) == len(tokenizer("3 + 4 =")["input_ids"])  # the shorter prompt
+
+    def run(group_size: int) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        model.zero_grad()
+        logp, entropy = token_logprobs(model, batch, temperature=0.7, with_entropy=True, group_size=group_size)
+        assert entropy is not None
+        ((logp + entropy) * batch.loss_mask).sum().backward()
+        return logp, entropy, [p.grad.clone() for p in model.parameters()]
+
+    (plain_logp, plain_entropy, plain_grads), (logp, entropy, grads) = run(1), run(4)
+    generated = batch.loss_mask > 0
+    assert logp.shape == plain_logp.shape
+    torch.testing.assert_close(logp[generated], plain_logp[generated])
+    torch.testing.assert_close(entropy[generated], plain_entropy[generated])
+    for shared, plain in zip(grads, plain_grads, strict=True):
+        torch.testing.assert_close(shared, plain, rtol=1e-4, atol=1e-6)
+
+
+def test_no_prompt_is_shared_when_rows_do_not_form_groups():
+    _, tokenizer = build_tiny_model(seed=5)
+    batch = _groups(tokenizer, ["1 + 1 =", "2 + 2 ="], [[" 2", " 3"], [" 4", " 5"]])
+    assert shared_prompt_length(batch, 2) > 0
+    assert shared_prompt_length(batch, 4) == 0  # one "group" would hold two different prompts
+    assert shared_prompt_length(batch, 3) == 0  # 4 rows do not split into 3s
+    assert shared_prompt_length(batch.select(slice(1, 3)), 2) == 0  # a group split across micro-batches
+
+
+def test_a_batch_without_generated_tokens_shares_nothing():
+    _, tokenizer = build_tiny_model(seed=6)
+    ids = tokenizer("5 + 5 =")["input_ids"]
+    batch = pad_batch([ids, ids], [[0] * len(ids)] * 2, tokenizer.pad_token_id)
+    assert shared_prompt_length(batch, 2) == 0

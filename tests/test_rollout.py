@@ -101,6 +101,21 @@ def test_top_p_keeps_only_the_nucleus():
     assert draws == {0, 1}
 
 
+def test_sampling_draws_each_token_with_its_probability_and_never_an_impossible_one():
+    import torch
+
+    from trainers.rollout import _pick
+
+    probs = torch.tensor([0.5, 0.0, 0.3, 0.15, 0.0, 0.05])
+    logits = torch.log(probs).expand(20_000, -1)  # log 0 = -inf: those tokens must never come out
+    torch.manual_seed(0)
+    counts = torch.bincount(_pick(logits, SamplingParams(1, temperature=1.0)), minlength=len(probs)).float()
+    assert counts[1] == 0 and counts[4] == 0
+    expected = probs * len(logits)
+    chi_square = float(((counts - expected)[probs > 0] ** 2 / expected[probs > 0]).sum())
+    assert chi_square < 16.3  # 3 degrees of freedom, p = 0.001
+
+
 def test_repeated_prompts_share_one_prefill_and_decode_like_distinct_ones(tiny):
     model, tokenizer = tiny
     engine = HFEngine(model, tokenizer.pad_token_id, tokenizer.eos_token_id)

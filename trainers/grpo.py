@@ -112,6 +112,7 @@ class GRPOTrainer:
             [p for p in self.policy.parameters() if p.requires_grad],
             lr=config.learning_rate,
             weight_decay=config.weight_decay,
+            fused=not config.fsdp,  # one kernel for all parameters; FSDP's sharded tensors take the default
         )
         from transformers import get_scheduler
 
@@ -120,6 +121,9 @@ class GRPOTrainer:
             name, self.optimizer, config.warmup_steps, max(1, config.steps * config.num_iterations)
         )
         self.step = 0
+        # A group's prompt is run once for its G rows, except where one forward per backward is the rule.
+        one_forward = self.dist.enabled or config.fsdp or config.gradient_checkpointing
+        self.shared_prompts = 1 if one_forward else config.group_size
 
     # --- set-up -------------------------------------------------------------
 
@@ -255,7 +259,9 @@ class GRPOTrainer:
         for start in range(0, total_sequences, micro):
             rows = slice(start, start + micro)
             part = batch.select(rows)
-            logp, entropy = token_logprobs(self.train_model, part, config.temperature, with_entropy=True)
+            logp, entropy = token_logprobs(
+                self.train_model, part, config.temperature, with_entropy=True, group_size=self.shared_prompts
+            )
             assert entropy is not None
             width = logp.shape[1]
             old = old_logp[rows, :width] if old_logp is not None else logp.detach()
@@ -296,7 +302,8 @@ class GRPOTrainer:
         micro = len(batch) // self.config.gradient_accumulation_steps
         width = batch.input_ids.shape[1] - 1
         for start in range(0, len(batch), micro):
-            logp, _ = token_logprobs(model, batch.select(slice(start, start + micro)), self.config.temperature)
+            part = batch.select(slice(start, start + micro))
+            logp, _ = token_logprobs(model, part, self.config.temperature, group_size=self.shared_prompts)
             parts.append(torch.nn.functional.pad(logp, (0, width - logp.shape[1])))
         model.train(was_training)
         return torch.cat(parts)

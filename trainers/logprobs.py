@@ -3,6 +3,12 @@
 Sequences are right-padded into one batch. Token ``t`` is scored from the
 logits at ``t - 1``, so every output has length ``L - 1`` and lines up with
 ``input_ids[:, 1:]`` and ``loss_mask[:, 1:]``.
+
+A GRPO batch repeats each prompt G times. Given the group size,
+``token_logprobs`` runs each prompt once and continues its G rows from the
+prompt's key-value cache, so the model sees about ``P + G * C`` positions
+instead of ``G * (P + C)`` (prompt length P, completion length C), in the
+forward and in the backward.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["TokenBatch", "pad_batch", "token_logprobs"]
+__all__ = ["TokenBatch", "pad_batch", "shared_prompt_length", "token_logprobs"]
 
 
 @dataclass(frozen=True)
@@ -50,18 +56,19 @@ class TokenBatch:
 def pad_batch(sequences: Sequence[Sequence[int]], loss_masks: Sequence[Sequence[int]], pad_token_id: int) -> TokenBatch:
     """Right-pad token sequences and their loss masks into a ``TokenBatch``."""
     width = max(len(s) for s in sequences)
-    input_ids = torch.full((len(sequences), width), pad_token_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    loss_mask = torch.zeros((len(sequences), width), dtype=torch.float32)
-    for row, (tokens, mask) in enumerate(zip(sequences, loss_masks, strict=True)):
-        input_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-        attention_mask[row, : len(tokens)] = 1
-        loss_mask[row, : len(mask)] = torch.tensor(mask, dtype=torch.float32)
+    rows = [(list(tokens), list(mask)) for tokens, mask in zip(sequences, loss_masks, strict=True)]
+    input_ids = torch.tensor([tokens + [pad_token_id] * (width - len(tokens)) for tokens, _ in rows], dtype=torch.long)
+    attention_mask = torch.tensor([[1] * len(tokens) + [0] * (width - len(tokens)) for tokens, _ in rows])
+    loss_mask = torch.tensor([mask + [0] * (width - len(mask)) for _, mask in rows], dtype=torch.float32)
     return TokenBatch(input_ids, attention_mask, loss_mask[:, 1:])
 
 
 def token_logprobs(
-    model: Any, batch: TokenBatch, temperature: float = 1.0, with_entropy: bool = False
+    model: Any,
+    batch: TokenBatch,
+    temperature: float = 1.0,
+    with_entropy: bool = False,
+    group_size: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Log-probability of each next token, and optionally the entropy of each next-token distribution.
 
@@ -70,16 +77,74 @@ def token_logprobs(
         batch: the sequences.
         temperature: logits are divided by it (as when sampling); 0 is treated as 1.
         with_entropy: also return the entropies (nats).
+        group_size: when > 1, rows come in runs of ``group_size`` that start
+            with one shared prompt (a GRPO group), and the prompt is run once
+            per group (see ``shared_prompt_length``). The log-probs of
+            generated tokens are the same either way; positions inside the
+            shared prompt are then 0 (they are prompt tokens, outside every
+            loss). The model must take ``past_key_values``, as every
+            transformers causal LM does; not under DDP or gradient
+            checkpointing, which run one forward per backward.
 
     Returns:
         ``(logp, entropy)``, each [B, L - 1] float32; entropy is None unless asked for.
     """
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits[:, :-1].float()
+    shared = shared_prompt_length(batch, group_size) if group_size > 1 else 0
+    if shared:
+        logits = _logits_after_shared_prompt(model, batch.input_ids, shared, group_size)
+        targets = batch.input_ids[:, shared:]
+    else:
+        # The batch is right-padded, so under the causal mask no real token can see a pad: the logits at
+        # real positions are the same with or without an attention mask, and without one the model skips
+        # building it (pads' own log-probs are garbage, and ``loss_mask`` is 0 there).
+        logits = model(input_ids=batch.input_ids).logits[:, :-1]
+        targets = batch.input_ids[:, 1:]
+    logits = logits.float()
     if temperature > 0 and temperature != 1.0:
         logits = logits / temperature
     log_probs = torch.log_softmax(logits, dim=-1)
-    logp = log_probs.gather(-1, batch.input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-    entropy = None
-    if with_entropy:
-        entropy = -(log_probs.exp() * log_probs).sum(-1)
+    logp = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    entropy = -(log_probs.exp() * log_probs).sum(-1) if with_entropy else None
+    if shared:  # positions 0 .. shared - 2 predict prompt tokens: not computed
+        logp = torch.nn.functional.pad(logp, (shared - 1, 0))
+        entropy = torch.nn.functional.pad(entropy, (shared - 1, 0)) if entropy is not None else None
     return logp, entropy
+
+
+def shared_prompt_length(batch: TokenBatch, group_size: int) -> int:
+    """How many leading tokens every run of ``group_size`` rows has in common and outside the loss, or 0.
+
+    That is the shortest prompt in the batch (the tokens before a row's first
+    loss-masked token), provided each group's rows agree on it; 0 when the
+    rows do not split into such groups or no row has a generated token.
+    """
+    rows, width = batch.input_ids.shape
+    if group_size < 2 or rows % group_size or width < 2:
+        return 0
+    generated = batch.loss_mask > 0
+    has_generated = generated.any(dim=1)
+    if not bool(has_generated.any()):
+        return 0
+    first = torch.where(has_generated, generated.float().argmax(dim=1) + 1, batch.attention_mask.sum(dim=1))
+    length = int(first.min())
+    if length < 1 or length >= width:
+        return 0
+    prompts = batch.input_ids[:, :length].view(rows // group_size, group_size, length)
+    return length if bool((prompts == prompts[:, :1]).all()) else 0
+
+
+def _logits_after_shared_prompt(model: Any, input_ids: torch.Tensor, shared: int, group_size: int) -> torch.Tensor:
+    """Next-token logits [B, L - shared, V] for positions ``shared - 1 .. L - 2``, the prompt run once per group.
+
+    The prompt's keys and values are computed for one row per group, then
+    repeated for its ``group_size`` rows; gradients flow back through them.
+    """
+    prompts = input_ids[::group_size, :shared]
+    prompt_out = model(input_ids=prompts, use_cache=True, logits_to_keep=1)
+    cache = prompt_out.past_key_values
+    cache.batch_repeat_interleave(group_size)
+    last_prompt_logits = prompt_out.logits[:, -1:].repeat_interleave(group_size, dim=0)
+    if input_ids.shape[1] - shared == 1:
+        return last_prompt_logits
+    rest = model(input_ids=input_ids[:, shared:-1], past_key_values=cache, use_cache=True).logits
+    return torch.cat([last_prompt_logits, rest], dim=1)
