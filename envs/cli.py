@@ -3,6 +3,7 @@
     rlvr envs                         list registered environments
     rlvr demo [--env ID] [--seed N]   show a prompt and score sample completions
     rlvr train --env ID --model M     train a model on an env (see --help for every option)
+    rlvr sandbox build|check|status   the Docker sandbox of the code environments
 
 Each subcommand is a function ``(args) -> exit code`` plus a parser set-up;
 ``COMMANDS`` maps names to them, so adding one is one entry.
@@ -55,10 +56,23 @@ def _train(args: argparse.Namespace) -> int:
     return run_train(args)
 
 
+def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
+    from sandbox.cli import add_sandbox_arguments
+
+    add_sandbox_arguments(parser)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox.cli import run_sandbox
+
+    return run_sandbox(args)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "envs": ("list registered environments", lambda parser: None, _envs),
     "demo": ("show a prompt and score sample completions", _demo_arguments, _demo),
     "train": ("train a model on an env (GRPO)", _train_arguments, _train),
+    "sandbox": ("build and check the Docker sandbox for model-written code", _sandbox_arguments, _sandbox),
 }
 
 

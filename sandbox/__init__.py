@@ -1,4 +1,37 @@
 """Hardened Docker execution of model-written code, for code environments.
 
-This package holds no executor yet.
+    from sandbox import shared_pool, CallTests
+    pool = shared_pool()                      # warm containers, made on first use
+    pool.run("print(1 + 1)").stdout           # '2\n'
+    report = pool.run_tests("def f(x): return 2 * x", CallTests("f", (((2,), 4),)))
+    report.fraction                           # 1.0
+
+``rlvr sandbox build`` builds the image (offline if no registry answers),
+``rlvr sandbox check`` fires the attack suite at it and fails if any limit
+does not hold.
 """
+
+from sandbox.config import SandboxConfig
+from sandbox.errors import SandboxUnavailable
+from sandbox.image import build_image, image_tag
+from sandbox.pool import SandboxPool, connect, remove_stale_containers, shared_pool
+from sandbox.result import ExecResult, ExecStatus, TestOutcome, TestReport
+from sandbox.testspec import AssertTests, CallTests, TestSpec
+
+__all__ = [
+    "AssertTests",
+    "CallTests",
+    "ExecResult",
+    "ExecStatus",
+    "SandboxConfig",
+    "SandboxPool",
+    "SandboxUnavailable",
+    "TestOutcome",
+    "TestReport",
+    "TestSpec",
+    "build_image",
+    "connect",
+    "image_tag",
+    "remove_stale_containers",
+    "shared_pool",
+]

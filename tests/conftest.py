@@ -7,8 +7,22 @@ vary between runs and failures are remembered in .hypothesis/.
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev")
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool():
+    """One warm sandbox pool for the whole run (a real Docker engine and the built image).
+
+    `bash .ci/setup` starts the engine and builds the image; without them the
+    tests that use this fixture fail with the message that says what to do.
+    """
+    from sandbox import SandboxConfig, SandboxPool
+
+    with SandboxPool(SandboxConfig(pool_size=2)) as pool:
+        yield pool
