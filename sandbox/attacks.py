@@ -209,6 +209,50 @@ def double(x):
     return _no_pass(pool, program, tests)
 
 
+def harness_introspection(pool: SandboxPool) -> tuple[bool, str]:
+    program = """
+import gc, os, signal, sys
+def forge(namespace):
+    report = namespace.get("report") if isinstance(namespace, dict) else None
+    if callable(report):
+        for index in range(10):
+            report(index, ok=True)
+def walk(frame):
+    while frame is not None:
+        forge(frame.f_locals)
+        frame = frame.f_back
+attempts = [
+    lambda: walk(sys._getframe()),
+    lambda: walk(sys._current_frames()[next(iter(sys._current_frames()))]),
+    lambda: [forge(getattr(f, "__closure__", None) and {"report": f}) for f in gc.get_objects() if callable(f)],
+    lambda: signal.signal(signal.SIGUSR1, lambda number, frame: walk(frame)) or os.kill(os.getpid(), signal.SIGUSR1),
+    lambda: __import__("ctypes").string_at(id(sys), 64),
+    lambda: open("/proc/self/mem", "rb").read(1),
+    lambda: __import__("_thread").start_new_thread(lambda: None, ()),
+    lambda: setattr(sys.modules["harness"].run_asserts, "__code__", (lambda *a: None).__code__),
+]
+for attempt in attempts:
+    try:
+        attempt()
+    except BaseException:
+        pass
+try:
+    raise ValueError
+except ValueError as error:
+    try:
+        walk(error.__traceback__.tb_frame)
+    except BaseException:
+        pass
+def double(x):
+    return x
+"""
+    tests = AssertTests(
+        ("assert abs(candidate(2) - 4) < 1e-9", "assert candidate(3) in (6,)", "assert candidate(1) == 2"),
+        entry_point="double",
+    )
+    return _no_pass(pool, program, tests)
+
+
 def kill_init(pool: SandboxPool) -> tuple[bool, str]:
     program = """
 import os, signal
@@ -241,6 +285,11 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("test_file_tampering", "reads and rewrites test files", test_file_tampering),
     Attack("always_equal", "returns an object equal to everything", always_equal),
     Attack("builtin_tampering", "replaces abs and math.isclose for the tests", builtin_tampering),
+    Attack(
+        "harness_introspection",
+        "looks for the harness's reporter through frames, the GC, signals, ctypes, /proc/self/mem",
+        harness_introspection,
+    ),
     Attack("kill_init", "kills PID 1 and every process it can", kill_init),
 )
 

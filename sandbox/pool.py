@@ -392,6 +392,7 @@ def _outcomes(
 ) -> tuple[TestOutcome, ...]:
     """One outcome per test from the harness's verdicts; a test without one failed ("not run")."""
     found: dict[int, TestOutcome] = {}
+    expected = tests.expected_values() if isinstance(tests, AssertTests) else {}
     for verdict in verdicts:
         index = verdict.get("i")
         if not isinstance(index, int) or index in found or not 0 <= index < tests.total:
@@ -402,7 +403,7 @@ def _outcomes(
             else:
                 passed, message = False, str(verdict.get("error", "no value"))[:300]
         else:
-            passed, message = verdict.get("ok") is True, str(verdict.get("msg", ""))[:300]
+            passed, message = tests.judge(index, verdict, expected)
         found[index] = TestOutcome(passed, message)
     missing = f"not run ({execution.status.value})" if not execution.ok else "not run"
     return tuple(found.get(index, TestOutcome(False, missing)) for index in range(tests.total))

@@ -3,8 +3,13 @@
 ``AssertTests``: test statements (``assert f(2) == 4``, a loop of asserts)
 run after the program, one verdict per statement. HumanEval's ``check``
 functions and MBPP's assert lists become these (``from_humaneval``,
-``from_asserts``). The statements run inside the sandbox, next to the
-program.
+``from_asserts``). A statement of the form ``assert <expression> ==
+<literal>`` (nine in ten of HumanEval's) is a value check: only the
+expression goes into the sandbox, its value comes back, and the host
+compares it with the literal, so the expected value never enters the
+sandbox and no verdict of the program's making can pass it. Other statements
+run inside the sandbox, next to the program, and their verdicts are as
+trustworthy as the harness's isolation (sandbox/container/harness.py).
 
 ``CallTests``: hidden input/output cases. The harness calls the program's
 function with each case's arguments and sends the JSON of the return value
@@ -19,7 +24,7 @@ from __future__ import annotations
 import ast
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,9 +82,39 @@ class AssertTests:
         return cls(statements, preamble="\n".join(preamble), entry_point=entry_point)
 
     def payload(self) -> dict[str, Any]:
-        """What the harness reads (JSON-ready)."""
-        steps = [{"code": statement, "test": _is_test(statement)} for statement in self.statements]
+        """What the harness reads (JSON-ready); value checks carry their expression only."""
+        steps = []
+        for statement in self.statements:
+            check = _value_check(statement)
+            if check is not None:
+                steps.append({"code": check[0], "test": True, "value": True})
+            else:
+                steps.append({"code": statement, "test": _is_test(statement)})
         return {"mode": "assert", "preamble": self.preamble, "steps": steps, "entry_point": self.entry_point}
+
+    def expected_values(self) -> dict[int, Any]:
+        """Test number -> expected value, for the tests that are value checks (judged on the host)."""
+        expected: dict[int, Any] = {}
+        number = 0
+        for statement in self.statements:
+            check = _value_check(statement)
+            if check is not None:
+                expected[number] = check[1]
+            number += _is_test(statement)
+        return expected
+
+    def judge(self, index: int, verdict: Mapping[str, Any], expected: Mapping[int, Any]) -> tuple[bool, str]:
+        """Whether test ``index`` passed, from the harness's verdict (and, for value checks, the expected value)."""
+        if index not in expected:
+            return verdict.get("ok") is True, str(verdict.get("msg", ""))[:300]
+        if not isinstance(verdict.get("value"), str):
+            return False, str(verdict.get("msg", "no value"))[:300]
+        try:
+            value = _literal(verdict["value"])
+            equal = bool(value == expected[index])
+        except Exception:  # an unreadable value, or one whose comparison fails
+            return False, "the value is not plain data"
+        return (True, "") if equal else (False, f"AssertionError: got {verdict['value'][:80]}")
 
 
 @dataclass(frozen=True)
@@ -134,6 +169,43 @@ def json_equal(a: Any, b: Any, rel_tol: float = 1e-9) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(json_equal(a[key], b[key], rel_tol) for key in a)
     return type(a) is type(b) and a == b
+
+
+def _value_check(statement: str) -> tuple[str, Any] | None:
+    """``(expression source, expected value)`` for ``assert <expression> == <literal>`` (either order), else None."""
+    try:
+        tree = ast.parse(statement)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return None
+    test = tree.body[0].test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return None
+    for expression, literal in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
+        try:
+            expected = ast.literal_eval(literal)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if _is_literal(expression):
+            return None  # literal == literal: nothing of the program's in it
+        return ast.unparse(expression), expected
+    return None
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _literal(text: str) -> Any:
+    """A value from its ``repr`` (built-in types only), as the harness sent it."""
+    if text == "set()":
+        return set()
+    return ast.literal_eval(text)
 
 
 def _is_test(statement: str) -> bool:

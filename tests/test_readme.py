@@ -23,3 +23,12 @@ def test_quick_start_names_the_scripts_that_exist():
     root = Path(__file__).resolve().parents[1]
     for script in re.findall(r"^bash (\.ci/\w+)", README, flags=re.MULTILINE):
         assert (root / script).is_file(), script
+
+
+def test_run_model_written_code_snippet_runs_as_commented():
+    snippet = next(block for block in python_blocks() if "shared_pool()" in block)
+    namespace: dict = {}
+    exec(snippet, namespace)
+    assert namespace["pool"].run("print(input()[::-1])", stdin="abc").stdout == "cba\n"
+    report = namespace["report"]
+    assert (report.passed, report.total, report.fraction) == (2, 2, 1.0)

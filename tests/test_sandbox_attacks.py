@@ -25,7 +25,24 @@ def test_the_same_tests_pass_an_honest_program():
             entry_point="double",
         )
         assert pool.run_tests(honest, tests).all_passed
+        mixed = AssertTests(
+            ("assert abs(candidate(2) - 4) < 1e-9", "assert candidate(3) in (6,)", "assert candidate(1) == 2"),
+            entry_point="double",
+        )
+        assert pool.run_tests(honest, mixed).all_passed
         assert healthy(pool)[0]
+
+
+def test_a_program_using_namedtuple_enum_and_imports_still_runs_under_the_harness(sandbox_pool):
+    # the harness refuses frame access with ValueError, which these fall back on
+    program = (
+        "import collections, enum, fractions, typing\n"
+        "Point = collections.namedtuple('Point', 'x y')\n"
+        "Color = enum.Enum('Color', 'RED GREEN')\n"
+        "class Pair(typing.NamedTuple):\n    a: int\n    b: int\n"
+        "def double(x):\n    return int(fractions.Fraction(x) * 2) + Point(0, 0).x + Pair(0, 0).a\n"
+    )
+    assert sandbox_pool.run_tests(program, DOUBLE).all_passed
 
 
 def test_sandbox_check_command_passes_and_names_each_attack(capsys):

@@ -134,7 +134,6 @@ def become_program(control):
     limits(order)()
     for number in IGNORED_SIGNALS:
         signal.signal(number, signal.SIG_DFL)
-    set_dumpable(True)
     for target, fd in zip((0, 1, 2), fds, strict=False):
         os.dup2(fd, target)
     keep = [0, 1, 2]
