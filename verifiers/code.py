@@ -309,6 +309,9 @@ class UnitTests:
         if not isinstance(tests, AssertTests | CallTests) or tests.total == 0:
             return Score.no_judgement(Status.DATA_ERROR, reason="the task has no unit tests")
         total = tests.total
+        if len(completion) > self.max_program_chars:  # before parsing: parsing megabytes takes seconds
+            error = f"the completion has {len(completion):,} characters, over {self.max_program_chars:,}; not run"
+            return Score.fail(Status.WRONG, passed=0, total=total, exec_status=None, error=error)
         program = build_program(completion, getattr(task, "stub", None), getattr(task, "entry_point", None))
         if program is None:
             return Score.fail(Status.UNPARSEABLE, passed=0, total=total, error="no Python program found")
