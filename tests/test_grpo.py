@@ -212,3 +212,14 @@ def _checkpoint_steps(run_dir: Path) -> list[int]:
     if not root.exists():
         return []
     return [int(p.name.split("-")[1]) for p in root.glob("step-*") if (p / "meta.json").exists()]
+
+
+def test_grpo_runs_on_the_code_env_unchanged(tmp_path):
+    # the same trainer, another family: nothing in the trainer knows about code or the sandbox
+    # (the untrained tiny model writes no code, so this checks the plumbing, not learning)
+    trainer = GRPOTrainer(
+        config(tmp_path, env="rlvr/Code-v0", env_options={"families": ["gcd"]}, max_new_tokens=16, steps=1)
+    )
+    metrics = trainer.train_step()
+    assert metrics["skipped"] == 0.0  # every completion was judged
+    assert 0.0 <= metrics["reward"] <= 1.0 and metrics["completions/mean_length"] > 0
