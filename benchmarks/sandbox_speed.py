@@ -37,6 +37,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
+def figures(results: list[tuple[float, bool]], wall: float) -> dict[str, Any]:
+    """Count, executions/s over ``wall`` seconds, p50 and p99 latency (s) and failures of ``(seconds, passed)``."""
+    latencies = [seconds for seconds, _ in results]
+    return {
+        "executions": len(results),
+        "per_second": len(results) / wall,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "failed": sum(not passed for _, passed in results),
+    }
+
+
 def pool_run(problems: list[dict[str, Any]], rounds: int, workers: int, pool_size: int) -> dict[str, Any]:
     from sandbox import AssertTests, SandboxConfig, SandboxPool
 
@@ -57,14 +69,7 @@ def pool_run(problems: list[dict[str, Any]], rounds: int, workers: int, pool_siz
         with ThreadPoolExecutor(workers) as executor:
             results = list(tqdm(executor.map(one, jobs), total=len(jobs), desc="pool", unit="exec"))
         wall = time.perf_counter() - start
-    latencies = [seconds for seconds, _ in results]
-    return {
-        "executions": len(jobs),
-        "per_second": len(jobs) / wall,
-        "p50": percentile(latencies, 0.5),
-        "p99": percentile(latencies, 0.99),
-        "failed": sum(not passed for _, passed in results),
-    }
+    return figures(results, wall)
 
 
 def docker_run(problems: list[dict[str, Any]], workers: int) -> dict[str, Any]:
@@ -103,14 +108,7 @@ def docker_run(problems: list[dict[str, Any]], workers: int) -> dict[str, Any]:
     with ThreadPoolExecutor(workers) as executor:
         results = list(tqdm(executor.map(one, problems), total=len(problems), desc="docker run", unit="exec"))
     wall = time.perf_counter() - start
-    latencies = [seconds for seconds, _ in results]
-    return {
-        "executions": len(problems),
-        "per_second": len(problems) / wall,
-        "p50": percentile(latencies, 0.5),
-        "p99": percentile(latencies, 0.99),
-        "failed": sum(not passed for _, passed in results),
-    }
+    return figures(results, wall)
 
 
 def main() -> None:
