@@ -26,6 +26,7 @@ from envs.text_env import EnvConfig, TextEnv
 # Built-in families register themselves on import.
 from envs import arithmetic  # noqa: F401  isort: skip
 from envs import code  # noqa: F401  isort: skip
+from envs import math  # noqa: F401  isort: skip
 
 __all__ = [
     "BUILTIN_TEMPLATES",

@@ -50,14 +50,13 @@ import json
 import random
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, model_validator
 
 from envs.code_problems import FAMILIES, Problem
 from envs.registration import register
-from envs.task import DatasetSource, ProceduralSource, Task, TaskSource
+from envs.task import DatasetSource, ProceduralSource, Task, TaskSource, read_dataset
 from envs.templates import R1, PromptTemplate
 from envs.text_env import retry_feedback
 from sandbox.testspec import AssertTests, CallTests
@@ -270,16 +269,7 @@ def load_mbpp(
         ImportError: ``datasets`` is not installed.
         ValueError: a row lacks a field, or the data set is empty.
     """
-    try:
-        import datasets
-    except ImportError:
-        raise ImportError("MBPP data sets are read with the datasets library: pip install datasets") from None
-    builders = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
-    path = Path(source)
-    if path.suffix in builders and path.is_file():
-        rows = datasets.load_dataset(builders[path.suffix], data_files={split: str(path)}, split=split)
-    else:
-        rows = datasets.load_dataset(source, subset, split=split)
+    rows = read_dataset(source, split, subset, what="MBPP data sets")
     tasks = [mbpp_task(row, reward_mode=reward_mode, timeout=timeout, index=i) for i, row in enumerate(rows)]
     if not tasks:
         raise ValueError(f"{source}: the data set (split {split!r}) has no rows")

@@ -19,11 +19,12 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DatasetSource", "FunctionSource", "ProceduralSource", "Task", "TaskSource"]
+__all__ = ["DatasetSource", "FunctionSource", "ProceduralSource", "Task", "TaskSource", "read_dataset"]
 
 
 class Task(BaseModel):
@@ -110,3 +111,32 @@ class DatasetSource(TaskSource):
         if not 0 <= index < len(self._tasks):
             raise IndexError(f"task index {index} out of range: this data set has tasks 0..{len(self._tasks) - 1}")
         return self._tasks[index]
+
+
+_LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+
+
+def read_dataset(source: str | Path, split: str, subset: str | None = None, what: str = "data sets") -> Any:
+    """The rows of a data set, through Hugging Face ``datasets``.
+
+    Args:
+        source: a local ``.jsonl``, ``.json`` or ``.parquet`` file (read as
+            ``split``), or a hub id.
+        split: the split to read.
+        subset: the configuration of a hub data set (``None`` for the default).
+        what: what the rows are, for the error when ``datasets`` is missing.
+
+    Returns:
+        A ``datasets.Dataset`` (iterable of dict rows, with ``column_names``).
+
+    Raises:
+        ImportError: ``datasets`` is not installed.
+    """
+    try:
+        import datasets
+    except ImportError:
+        raise ImportError(f"{what} are read with the datasets library: pip install datasets") from None
+    path = Path(source)
+    if path.suffix in _LOCAL_BUILDERS and path.is_file():
+        return datasets.load_dataset(_LOCAL_BUILDERS[path.suffix], data_files={split: str(path)}, split=split)
+    return datasets.load_dataset(str(source), subset, split=split)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from verifiers.extract import (
     AnswerFormat,
     boxed_all,
+    boxed_spans,
     extract,
     extract_all,
     extract_boxed,
@@ -318,3 +319,16 @@ def test_extractors_finish_on_pathological_input(extractor):
         extractor(text)
         elapsed = time.perf_counter() - start
         assert elapsed < 5.0, f"{extractor.__name__}: {elapsed:.1f} s on {text[:40]!r}"
+
+
+@given(completions())
+def test_box_spans_cover_each_box_and_its_content(text):
+    for start, end, content in boxed_spans(text):
+        whole = text[start:end]
+        assert whole.startswith(("\\boxed", "\\fbox")) and content in whole
+
+
+def test_box_spans_locate_the_boxes():
+    text = "a \\boxed{1} b \\fbox{x^{2}} c \\boxed 7 d"
+    assert [text[start:end] for start, end, _ in boxed_spans(text)] == ["\\boxed{1}", "\\fbox{x^{2}}", "\\boxed 7"]
+    assert [content for _, _, content in boxed_spans(text)] == ["1", "x^{2}", "7"]

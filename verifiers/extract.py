@@ -25,6 +25,7 @@ from enum import Enum
 __all__ = [
     "AnswerFormat",
     "boxed_all",
+    "boxed_spans",
     "extract",
     "extract_all",
     "extract_boxed",
@@ -138,36 +139,41 @@ def matching_brace(text: str, open_index: int) -> int:
     return -1
 
 
-def boxed_all(text: str) -> list[str]:
-    """The contents of every ``\\boxed{...}`` (or ``\\fbox{...}``), nested braces kept.
+def boxed_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, content)`` of every ``\\boxed{...}`` (or ``\\fbox{...}``), nested braces kept.
 
-    Also accepts the brace-less form ``\\boxed 5`` (one token up to a space or
-    ``$``). An unbalanced box ends the scan, as no later brace can close it,
-    so the cost stays linear even for ``\\boxed{`` repeated a million times.
+    ``text[start:end]`` is the whole box, command included. Also accepts the
+    brace-less form ``\\boxed 5`` (one token up to a space or ``$``). An
+    unbalanced box ends the scan, as no later brace can close it, so the cost
+    stays linear even for ``\\boxed{`` repeated a million times.
     """
-    answers: list[str] = []
+    spans: list[tuple[int, int, str]] = []
     position = 0
     while True:
         command = _BOX_COMMAND.search(text, position)
         if command is None:
-            return answers
+            return spans
         after = command.end()
         if after < len(text) and text[after] == "{":
             close = matching_brace(text, after)
             if close == -1:
-                return answers  # nothing after an unbalanced brace can close
-            answers.append(text[after + 1 : close].strip())
+                return spans  # nothing after an unbalanced brace can close
+            spans.append((command.start(), close + 1, text[after + 1 : close].strip()))
             position = close + 1
         elif after < len(text) and text[after] == " ":
             token_end = after + 1
             while token_end < len(text) and text[token_end] not in " $\n":
                 token_end += 1
-            token = text[after + 1 : token_end]
-            if token:
-                answers.append(token)
+            if token_end > after + 1:
+                spans.append((command.start(), token_end, text[after + 1 : token_end]))
             position = max(token_end, after + 1)
         else:
             position = after
+
+
+def boxed_all(text: str) -> list[str]:
+    """The contents of every box, in order (see ``boxed_spans``)."""
+    return [content for _, _, content in boxed_spans(text)]
 
 
 def extract_boxed(text: str) -> str | None:
