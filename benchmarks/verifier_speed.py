@@ -17,8 +17,8 @@ Prints medians over repeats; these machines are shared, so compare ratios.
 from __future__ import annotations
 
 import re
-import statistics
-import time
+
+from timing import median_seconds
 
 import envs
 from envs.arithmetic import ArithmeticSource
@@ -30,15 +30,6 @@ NAIVE = re.compile(r"Final Answer: The final answer is (.*?)\. I hope it is corr
 def naive_extract(text: str) -> str | None:
     matches = NAIVE.findall(text)
     return matches[-1] if matches else None
-
-
-def median_seconds(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def rubric_throughput() -> None:
