@@ -119,6 +119,17 @@ class CodeTask(Task):
             return None
         return f"\n```python\n{self.canonical_solution.rstrip()}\n```"
 
+    def demo_completions(self, template: PromptTemplate) -> dict[str, str]:
+        """For ``rlvr demo``: the canonical solution, a program that returns nothing, prose, and junk."""
+        right = self.reference_answer() or ""
+        entry = self.entry_point or "solution"
+        return {
+            "right answer": template.answer_completion(right) if template.name == "r1" else right,
+            "wrong program": f"```python\ndef {entry}(*args):\n    return None\n```",
+            "no code": "I would loop over the input and keep a running total.",
+            "junk": "\x00\ufffd```python\n}}{{",
+        }
+
 
 # --- Code-v0: procedural tasks ---------------------------------------------------
 

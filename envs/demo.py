@@ -2,6 +2,8 @@
 
 It shows, for one task, how the rubric treats a right answer, a wrong one, a
 hedged one (two different final answers), one in the wrong format, and junk.
+A task family whose answers are not numbers (code, tool calls) gives its own
+samples: a task method ``demo_completions(template) -> {name: completion}``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from verifiers.numbers import format_number, parse_number
 def sample_completions(env: TextEnv, task: Task) -> dict[str, str]:
     """Named completions for ``task``: the oracle answer and ways to miss it."""
     template = env.template
+    own = getattr(task, "demo_completions", None)
+    if callable(own):
+        samples: dict[str, str] = own(template)
+        return samples
     answer = task.reference_answer() or "42"
     number = parse_number(answer)
     wrong = format_number(number + 1) if number is not None else answer + "?"

@@ -150,6 +150,20 @@ class FunctionCallingTask(Task):
         """A right completion: the expected calls as ``<tool_call>`` blocks, or the plain reply when none is right."""
         return reference_completion(self, "tool_call")
 
+    def demo_completions(self, template: PromptTemplate) -> dict[str, str]:
+        """For ``rlvr demo``: the right completion, and a wrong, a missing, a malformed and a junk one."""
+        style: CallStyle = "glaive" if template.name == "glaive" else "tool_call"
+        names = [function["name"] for function in self.functions]
+        expected = {call["name"] for call in self.expected_calls}
+        other = next((name for name in names if name not in expected), None)
+        return {
+            "right answer": reference_completion(self, template),
+            "another function": render_calls([{"name": other, "arguments": {}}], style) if other else "",
+            "no call": "I can help with that, but I won't call anything.",
+            "malformed call": '<tool_call>{"name": "' + (names[0] if names else "f") + '", "arguments": {</tool_call>',
+            "junk": "\x00\ufffd<tool_call>}}{{",
+        }
+
 
 def reference_arguments(expected_call: Mapping[str, Any]) -> dict[str, Any]:
     """One right set of arguments for a BFCL-style expected call.
