@@ -28,6 +28,7 @@ from envs import arithmetic  # noqa: F401  isort: skip
 from envs import code  # noqa: F401  isort: skip
 from envs import math  # noqa: F401  isort: skip
 from envs import function_calling  # noqa: F401  isort: skip
+from envs import instruction_following  # noqa: F401  isort: skip
 
 __all__ = [
     "BUILTIN_TEMPLATES",

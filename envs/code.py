@@ -56,7 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, model_validator
 
 from envs.code_problems import FAMILIES, Problem
 from envs.registration import register
-from envs.task import DatasetSource, ProceduralSource, Task, TaskSource, read_dataset
+from envs.task import DatasetSource, GeneratedOrDataset, ProceduralSource, Task, TaskSource, read_dataset
 from envs.templates import R1, PromptTemplate
 from envs.text_env import retry_feedback
 from sandbox.testspec import AssertTests, CallTests
@@ -349,7 +349,7 @@ def _first_function(code: str) -> str | None:
 # --- the Code-v0 source -----------------------------------------------------------
 
 
-class CodeSource(TaskSource):
+class CodeSource(GeneratedOrDataset):
     """rlvr/Code-v0's tasks: procedural (``ProgramSource``), or an MBPP-format data set when ``dataset`` is given.
 
     Takes the ``CodeConfig`` fields as keyword options. The reset option
@@ -359,26 +359,18 @@ class CodeSource(TaskSource):
     config_model = CodeConfig
     options = frozenset({"family"})
 
-    def __init__(self, **options: Any) -> None:
-        self.config = CodeConfig(**options)
-        config = self.config
-        self.inner: TaskSource
-        if config.dataset is None:
-            self.inner = ProgramSource(config)
-        else:
-            tasks = load_mbpp(
-                config.dataset,
-                split=config.split,
-                subset=config.subset,
-                reward_mode=config.reward_mode,
-                timeout=config.timeout,
-            )
-            self.inner = DatasetSource(tasks)
-        self.size = self.inner.size
+    def generator(self, config: CodeConfig) -> TaskSource:
+        return ProgramSource(config)
 
-    def get(self, index: int, **options: Any) -> Task:
-        """Task ``index`` of the procedural generator or the data set."""
-        return self.inner.get(index, **options)
+    def read(self, config: CodeConfig, dataset: str) -> tuple[Sequence[Task], tuple[int, ...]]:
+        tasks = load_mbpp(
+            dataset,
+            split=config.split,
+            subset=config.subset,
+            reward_mode=config.reward_mode,
+            timeout=config.timeout,
+        )
+        return tasks, ()
 
 
 # --- HumanEval ------------------------------------------------------------------

@@ -70,14 +70,14 @@ import random
 import re
 import warnings
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from envs.registration import register
-from envs.task import DatasetSource, ProceduralSource, Task, TaskSource, read_dataset
+from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, read_dataset
 from envs.templates import R1, PromptTemplate
 from envs.tool_library import TOOLS, Tool
 from verifiers.extract import AnswerFormat
@@ -676,7 +676,7 @@ def _drop_nulls(value: Any) -> Any:
 # --- the FunctionCalling-v0 source ---------------------------------------------------------
 
 
-class FunctionCallingSource(TaskSource):
+class FunctionCallingSource(GeneratedOrDataset):
     """rlvr/FunctionCalling-v0's tasks: generated requests, or a data set when ``dataset`` is given.
 
     Takes the ``FunctionCallingConfig`` fields as keyword options. The reset
@@ -690,29 +690,19 @@ class FunctionCallingSource(TaskSource):
     config_model = FunctionCallingConfig
     options = frozenset({"kind"})
 
-    def __init__(self, **options: Any) -> None:
-        self.config = FunctionCallingConfig(**options)
-        config = self.config
-        self.inner: TaskSource
-        self.skipped: tuple[int, ...] = ()
-        if config.dataset is None:
-            self.inner = RequestSource(config)
-        else:
-            records = load_function_calling(
-                config.dataset,
-                format=config.format,
-                split=config.split,
-                subset=config.subset,
-                mode=config.mode,
-                partial_credit=config.partial_credit,
-            )
-            self.inner = DatasetSource(records.tasks)
-            self.skipped = records.skipped
-        self.size = self.inner.size
+    def generator(self, config: FunctionCallingConfig) -> TaskSource:
+        return RequestSource(config)
 
-    def get(self, index: int, **options: Any) -> Task:
-        """Task ``index`` of the generator or the data set."""
-        return self.inner.get(index, **options)
+    def read(self, config: FunctionCallingConfig, dataset: str) -> tuple[Sequence[Task], tuple[int, ...]]:
+        records = load_function_calling(
+            dataset,
+            format=config.format,
+            split=config.split,
+            subset=config.subset,
+            mode=config.mode,
+            partial_credit=config.partial_credit,
+        )
+        return records.tasks, records.skipped
 
 
 # --- templates and rubric -----------------------------------------------------------------

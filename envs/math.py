@@ -46,7 +46,7 @@ from __future__ import annotations
 import random
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,7 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from envs.math_problems import MAX_STEPS, PROBLEMS, SIZES, generate_problem
 from envs.registration import register
-from envs.task import DatasetSource, ProceduralSource, Task, TaskSource, read_dataset
+from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, read_dataset
 from envs.templates import BOXED, PLAIN, R1, PromptTemplate
 from verifiers.extract import extract_boxed
 from verifiers.math_answer import MathAnswer
@@ -376,7 +376,7 @@ def math_task(row: Mapping[str, Any], source: str = "math") -> MathTask | None:
 # --- the Math-v0 source -------------------------------------------------------------------
 
 
-class MathSource(TaskSource):
+class MathSource(GeneratedOrDataset):
     """rlvr/Math-v0's tasks: generated word problems, or a data set when ``dataset`` is given.
 
     Takes the ``MathConfig`` fields as keyword options. The reset options
@@ -390,22 +390,12 @@ class MathSource(TaskSource):
     config_model = MathConfig
     options = frozenset({"level", "problem"})
 
-    def __init__(self, **options: Any) -> None:
-        self.config = MathConfig(**options)
-        config = self.config
-        self.inner: TaskSource
-        self.skipped: tuple[int, ...] = ()
-        if config.dataset is None:
-            self.inner = WordProblemSource(config)
-        else:
-            records = load_math(config.dataset, format=config.format, split=config.split, subset=config.subset)
-            self.inner = DatasetSource(records.tasks)
-            self.skipped = records.skipped
-        self.size = self.inner.size
+    def generator(self, config: MathConfig) -> TaskSource:
+        return WordProblemSource(config)
 
-    def get(self, index: int, **options: Any) -> Task:
-        """Task ``index`` of the generator or the data set."""
-        return self.inner.get(index, **options)
+    def read(self, config: MathConfig, dataset: str) -> tuple[Sequence[Task], tuple[int, ...]]:
+        records = load_math(dataset, format=config.format, split=config.split, subset=config.subset)
+        return records.tasks, records.skipped
 
 
 # --- templates and rubric -----------------------------------------------------------------

@@ -24,7 +24,15 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DatasetSource", "FunctionSource", "ProceduralSource", "Task", "TaskSource", "read_dataset"]
+__all__ = [
+    "DatasetSource",
+    "FunctionSource",
+    "GeneratedOrDataset",
+    "ProceduralSource",
+    "Task",
+    "TaskSource",
+    "read_dataset",
+]
 
 
 class Task(BaseModel):
@@ -111,6 +119,45 @@ class DatasetSource(TaskSource):
         if not 0 <= index < len(self._tasks):
             raise IndexError(f"task index {index} out of range: this data set has tasks 0..{len(self._tasks) - 1}")
         return self._tasks[index]
+
+
+class GeneratedOrDataset(TaskSource):
+    """A family's tasks: its own generator, or a data set when the config names one.
+
+    A subclass sets ``config_model`` (a pydantic model with a ``dataset``
+    field; its fields are the keyword options) and implements
+    ``generator(config)`` and ``read(config)``.
+
+    Attributes:
+        config: the validated options.
+        skipped: row numbers of the data set's records left out (empty when generated).
+    """
+
+    config_model: ClassVar[type[Any]]
+
+    def __init__(self, **options: Any) -> None:
+        self.config = self.config_model(**options)
+        self.skipped: tuple[int, ...] = ()
+        self.inner: TaskSource
+        dataset = getattr(self.config, "dataset", None)
+        if dataset is None:
+            self.inner = self.generator(self.config)
+        else:
+            tasks, self.skipped = self.read(self.config, str(dataset))
+            self.inner = DatasetSource(tasks)
+        self.size = self.inner.size
+
+    @abstractmethod
+    def generator(self, config: Any) -> TaskSource:
+        """The family's generator, for ``config``."""
+
+    @abstractmethod
+    def read(self, config: Any, dataset: str) -> tuple[Sequence[Task], tuple[int, ...]]:
+        """The data set ``dataset`` (``config.dataset``): its tasks, and the row numbers left out."""
+
+    def get(self, index: int, **options: Any) -> Task:
+        """Task ``index`` of the generator or the data set."""
+        return self.inner.get(index, **options)
 
 
 _LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}

@@ -3,7 +3,7 @@ import random
 import pydantic
 import pytest
 
-from envs.task import DatasetSource, FunctionSource, ProceduralSource, Task
+from envs.task import DatasetSource, FunctionSource, GeneratedOrDataset, ProceduralSource, Task
 
 
 class WordTask(Task):
@@ -66,3 +66,33 @@ def test_tasks_are_frozen_and_strict():
 def test_reference_answer_reads_the_answer_field():
     assert WordTask(question="q", answer="cba").reference_answer() == "cba"
     assert Task(question="q").reference_answer() is None
+
+
+class _Options(pydantic.BaseModel):
+    dataset: str | None = None
+    start: int = 0
+
+
+class _Numbers(GeneratedOrDataset):
+    config_model = _Options
+
+    def generator(self, config: _Options) -> FunctionSource:
+        return FunctionSource(lambda rng: Task(question=str(config.start + rng.randrange(10))))
+
+    def read(self, config: _Options, dataset: str) -> tuple[list[Task], tuple[int, ...]]:
+        rows = dataset.split(",")
+        return [Task(question=row) for row in rows if row], tuple(i for i, row in enumerate(rows) if not row)
+
+
+def test_a_family_source_generates_without_a_dataset_and_reads_one_when_named():
+    generated = _Numbers(start=100)
+    assert generated.size is None and generated.skipped == ()
+    assert int(generated.get(5).question) >= 100
+    read = _Numbers(dataset="a,,b")
+    assert read.size == 2 and read.skipped == (1,)
+    assert [read.get(i).question for i in range(2)] == ["a", "b"]
+
+
+def test_a_family_source_names_a_bad_option():
+    with pytest.raises(pydantic.ValidationError, match="start"):
+        _Numbers(start="many")
