@@ -45,8 +45,8 @@ machine shows there. On 2 cores, a second busy process makes torch's two
 threads wait on each other and steps take several times longer; the script
 warns when a trainer's runs disagree by more than 1.5x.
 
-TRL is not a dependency of rlvr-gym. Install it into the venv to run this:
-    .venv/bin/pip install trl
+TRL comes with the ``trl`` extra, which .ci/setup installs (elsewhere:
+``pip install -e ".[trl]"``).
 
 Run:
     .venv/bin/python benchmarks/grpo_vs_trl.py                 # tiny and small, 2 threads on 2 cores
@@ -78,7 +78,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "examples" / "tiny_arithmetic.yaml"
 RESULT_PREFIX = "RESULT "
-TRL_MISSING = "this benchmark compares against TRL, which rlvr-gym does not install: run `.venv/bin/pip install trl`"
+TRL_MISSING = "this benchmark compares against TRL: install it with `pip install -e '.[trl]'`"
 
 
 # --- the shared setup ----------------------------------------------------------------

@@ -32,3 +32,14 @@ def test_run_model_written_code_snippet_runs_as_commented():
     assert namespace["pool"].run("print(input()[::-1])", stdin="abc").stdout == "cba\n"
     report = namespace["report"]
     assert (report.passed, report.total, report.fraction) == (2, 2, 1.0)
+
+
+def test_use_with_another_trainer_snippet_exports_rows_and_a_working_reward():
+    snippet = next(block for block in python_blocks() if "to_dataset(" in block)
+    namespace: dict = {}
+    exec(snippet, namespace)
+    dataset, reward = namespace["dataset"], namespace["reward"]
+    assert len(dataset) == 1000 and {"prompt", "task", "answer"} <= set(dataset.column_names)
+    rows = dataset.select(range(4))
+    right = [f"Final Answer: The final answer is {answer}. I hope it is correct." for answer in rows["answer"]]
+    assert reward(rows["prompt"], right, task=rows["task"]) == [1.0] * 4
