@@ -18,11 +18,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from trainers.config import GRPOConfig, load_config_file
+from trainers.config import GRPOConfig, TrainerConfigError, load_config_file
 
 __all__ = ["TRAINERS", "add_train_arguments", "run_train"]
 
-TRAINERS: dict[str, str] = {"grpo": "trainers.grpo:train_grpo"}
+TRAINERS: dict[str, str] = {"grpo": "trainers.grpo:train_grpo", "trl": "trainers.trl_adapter:train_trl"}
 """Trainer name -> ``module:function`` taking a config; imported only when chosen."""
 
 
@@ -63,7 +63,7 @@ def run_train(args: argparse.Namespace) -> int:
     train: Callable[[GRPOConfig], Any] = getattr(importlib.import_module(module_name), function_name)
     try:
         result = train(config)
-    except OSError as error:  # a model that cannot be loaded: the message says what to do
+    except (OSError, TrainerConfigError) as error:  # a model that cannot be loaded, a field the trainer refuses
         raise SystemExit(f"rlvr train: {error}") from None
     before, after = result.eval_before, result.eval_after
     if not before:  # not process 0 of a multi-process run: it reports nothing

@@ -13,7 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["GRPOConfig", "LoraSettings", "load_config_file"]
+__all__ = ["GRPOConfig", "LoraSettings", "TrainerConfigError", "load_config_file"]
+
+
+class TrainerConfigError(ValueError):
+    """A valid config that the chosen trainer cannot honour; the message names the field."""
 
 
 class LoraSettings(BaseModel):

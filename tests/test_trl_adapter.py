@@ -1,0 +1,121 @@
+"""`rlvr train --trainer trl`: TRL's GRPOTrainer on a registered env, from our config."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import envs
+from trainers.cli import TRAINERS
+from trainers.config import GRPOConfig
+
+pytest.importorskip("trl")
+
+from trainers.trl_adapter import LOSS_TYPES, TRLConfigError, check_supported, env_data, trl_arguments
+
+RLVR = str(Path(sys.executable).with_name("rlvr"))
+
+
+def test_trl_is_a_registered_trainer():
+    assert TRAINERS["trl"] == "trainers.trl_adapter:train_trl"
+
+
+def test_train_command_with_trl_runs_and_reports_accuracy(tmp_path):
+    run = tmp_path / "run"
+    command = [RLVR, "train", "--trainer", "trl", "--env", "rlvr/Arithmetic-v0", "--model", "tiny", "--steps", "2"]
+    command += ["--prompts-per-step", "2", "--group-size", "2", "--max-new-tokens", "8", "--cold-start-steps", "2"]
+    command += ["--eval-prompts", "4", "--pass-k", "2", "--output-dir", str(run)]
+    command += ["--progress", "false", "--tensorboard", "false"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "held-out accuracy:" in result.stdout and "before trl" in result.stdout
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    train = [line for line in lines if line["split"] == "train" and "reward" in line]
+    assert [line["step"] for line in train] == [1, 2]
+    assert {"reward", "reward_std", "kl", "completions/mean_length"} <= set(train[0])
+    assert [line["step"] for line in lines if line["split"] == "eval"] == [0, 2]
+    assert (run / "final" / "config.json").exists() and (run / "curves.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("fsdp", True, "fsdp"),
+        ("filter_zero_std_groups", True, "filter_zero_std_groups"),
+        ("device", "cuda:1", "device"),
+        ("env_options", {"max_turns": 2}, "max_turns"),
+    ],
+)
+def test_a_field_trl_cannot_honour_is_named(field, value, named):
+    with pytest.raises(TRLConfigError, match=named):
+        check_supported(GRPOConfig(**{field: value}))
+
+
+def test_the_command_line_names_a_refused_field_without_a_traceback(tmp_path):
+    command = [RLVR, "train", "--trainer", "trl", "--model", "tiny", "--filter-zero-std-groups", "true"]
+    result = subprocess.run([*command, "--output-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "filter_zero_std_groups" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_wrong_env_id_fails_before_training():
+    with pytest.raises(envs.UnknownEnvError):
+        check_supported(GRPOConfig(env="rlvr/Nope-v0"))
+
+
+def test_fields_map_onto_trl_config(tmp_path):
+    config = GRPOConfig(
+        output_dir=tmp_path,
+        steps=5,
+        prompts_per_step=4,
+        group_size=6,
+        gradient_accumulation_steps=2,
+        num_iterations=2,
+        max_new_tokens=12,
+        temperature=0.7,
+        top_p=0.9,
+        beta=0.0,
+        epsilon=0.2,
+        epsilon_high=0.28,
+        loss_aggregation="constant",
+        scale_rewards="none",
+        learning_rate=3e-6,
+        lr_scheduler="cosine",
+        warmup_steps=1,
+        save_every=0,
+        bf16=False,
+        device="cpu",
+    )
+    args = trl_arguments(config)
+    # one GRPO step = 4 prompts x 6 completions, split into 2 micro-batches, reused num_iterations times
+    assert args.num_generations == 6 and args.per_device_train_batch_size == 12
+    assert args.gradient_accumulation_steps == 2 and args.generation_batch_size == 24
+    assert args.max_steps == 10 and args.num_iterations == 2
+    assert (args.max_completion_length, args.temperature, args.top_p, args.top_k) == (12, 0.7, 0.9, 0)
+    assert (args.beta, args.epsilon, args.epsilon_high) == (0.0, 0.2, 0.28)
+    assert args.loss_type == "dr_grpo" and args.scale_rewards == "none"
+    assert args.learning_rate == 3e-6 and args.lr_scheduler_type == "cosine" and args.warmup_steps == 1
+    assert args.use_cpu and not args.bf16 and args.save_strategy == "no" and args.report_to == []
+    assert LOSS_TYPES == {"sequence_mean": "grpo", "token_mean": "dapo", "constant": "dr_grpo"}
+
+
+def test_trl_and_grpo_see_the_same_env():
+    """The rows TRL trains on are the prompts the grpo trainer's envs pose, and the rewards agree."""
+    config = GRPOConfig(env="rlvr/Arithmetic-v0", env_options={"template": "r1", "level": 2}, steps=2, seed=7)
+    dataset, reward = env_data(config)
+    assert len(dataset) == config.prompts_per_step * config.steps
+    env = envs.make(config.env, **config.env_options)  # what trainers.grpo builds
+    rewards_seen = set()
+    for row in dataset:
+        prompt, _ = env.reset(seed=row["seed"])
+        assert row["prompt"] == prompt and row["seed"] >= config.seed
+        candidates = [f"<think>x</think>\n<answer>{row['answer']}</answer>", str(row["answer"]), "no idea"]
+        for completion in candidates:
+            env.reset(seed=row["seed"])
+            _, expected, *_ = env.step(completion)
+            (got,) = reward([prompt], [completion], task=[row["task"]])
+            assert got == pytest.approx(expected)
+            rewards_seen.add(got)
+    assert len(rewards_seen) > 1  # the candidates exercise both a right and a wrong answer
