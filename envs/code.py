@@ -56,7 +56,15 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, model_validator
 
 from envs.code_problems import FAMILIES, Problem
 from envs.registration import register
-from envs.task import DatasetSource, GeneratedOrDataset, ProceduralSource, Task, TaskSource, read_dataset
+from envs.task import (
+    DatasetSource,
+    GeneratedOrDataset,
+    ProceduralSource,
+    Task,
+    TaskSource,
+    check_source_options,
+    read_dataset,
+)
 from envs.templates import R1, PromptTemplate
 from envs.text_env import retry_feedback
 from sandbox.testspec import AssertTests, CallTests
@@ -162,10 +170,7 @@ class CodeConfig(BaseModel):
         unknown = sorted(set(self.families or ()) - set(FAMILIES))
         if unknown:
             raise ValueError(f"unknown families {unknown}; choose from {sorted(FAMILIES)}")
-        if self.dataset is not None:
-            clash = {"families", "num_tests"} & self.model_fields_set
-            if clash:
-                raise ValueError(f"{sorted(clash)} apply to procedural tasks, not to a dataset")
+        check_source_options(self, frozenset({"families", "num_tests"}))
         return self
 
 

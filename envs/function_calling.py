@@ -77,7 +77,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from envs.registration import register
-from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, read_dataset
+from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, check_source_options, read_dataset
 from envs.templates import R1, PromptTemplate
 from envs.tool_library import TOOLS, Tool
 from verifiers.extract import AnswerFormat
@@ -268,14 +268,9 @@ class FunctionCallingConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> FunctionCallingConfig:
+        check_source_options(self, _GENERATOR_FIELDS, _DATASET_FIELDS)
         if self.dataset is not None:
-            clash = _GENERATOR_FIELDS & self.model_fields_set
-            if clash:
-                raise ValueError(f"{sorted(clash)} apply to generated tasks, not to a dataset")
             return self
-        clash = _DATASET_FIELDS & self.model_fields_set
-        if clash:
-            raise ValueError(f"{sorted(clash)} apply to a dataset; give dataset= too")
         if self.no_call_share + self.parallel_share > 1:
             raise ValueError(
                 f"no_call_share + parallel_share must be at most 1, got {self.no_call_share} + {self.parallel_share}"

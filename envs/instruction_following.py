@@ -43,7 +43,7 @@ from envs.instruction_prompts import (
     sample_constraints,
 )
 from envs.registration import register
-from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, read_dataset
+from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, check_source_options, read_dataset
 from envs.templates import PromptTemplate
 from verifiers.extract import AnswerFormat
 from verifiers.rubric import Criterion, Rubric
@@ -191,14 +191,9 @@ class InstructionConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> InstructionConfig:
+        check_source_options(self, _GENERATOR_FIELDS, _DATASET_FIELDS)
         if self.dataset is not None:
-            clash = _GENERATOR_FIELDS & self.model_fields_set
-            if clash:
-                raise ValueError(f"{sorted(clash)} apply to generated tasks, not to a dataset")
             return self
-        clash = _DATASET_FIELDS & self.model_fields_set
-        if clash:
-            raise ValueError(f"{sorted(clash)} apply to a dataset; give dataset= too")
         if self.min_constraints > self.max_constraints:
             raise ValueError(
                 f"min_constraints={self.min_constraints} is more than max_constraints={self.max_constraints}"

@@ -54,7 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from envs.math_problems import MAX_STEPS, PROBLEMS, SIZES, generate_problem
 from envs.registration import register
-from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, read_dataset
+from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, check_source_options, read_dataset
 from envs.templates import BOXED, PLAIN, R1, PromptTemplate
 from verifiers.extract import extract_boxed
 from verifiers.math_answer import MathAnswer
@@ -155,14 +155,9 @@ class MathConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> MathConfig:
+        check_source_options(self, _GENERATOR_FIELDS, _DATASET_FIELDS)
         if self.dataset is not None:
-            clash = _GENERATOR_FIELDS & self.model_fields_set
-            if clash:
-                raise ValueError(f"{sorted(clash)} apply to generated word problems, not to a dataset")
             return self
-        clash = _DATASET_FIELDS & self.model_fields_set
-        if clash:
-            raise ValueError(f"{sorted(clash)} apply to a dataset; give dataset= too")
         if self.level is not None:
             if self.level not in LEVELS:
                 raise ValueError(f"level must be one of {sorted(LEVELS)}, got {self.level}")

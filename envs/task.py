@@ -31,6 +31,7 @@ __all__ = [
     "ProceduralSource",
     "Task",
     "TaskSource",
+    "check_source_options",
     "read_dataset",
 ]
 
@@ -119,6 +120,25 @@ class DatasetSource(TaskSource):
         if not 0 <= index < len(self._tasks):
             raise IndexError(f"task index {index} out of range: this data set has tasks 0..{len(self._tasks) - 1}")
         return self._tasks[index]
+
+
+def check_source_options(
+    config: Any, generator_fields: frozenset[str], dataset_fields: frozenset[str] = frozenset()
+) -> None:
+    """Refuse options given for the other kind of source: generator options with ``dataset``, data-set options without.
+
+    ``config`` is a pydantic model with a ``dataset`` field; only the fields
+    the user set (``model_fields_set``) count. Raises ``ValueError`` naming them.
+    """
+    given = config.model_fields_set
+    if config.dataset is not None:
+        clash = generator_fields & given
+        if clash:
+            raise ValueError(f"{sorted(clash)} apply to generated tasks, not to a dataset")
+    else:
+        clash = dataset_fields & given
+        if clash:
+            raise ValueError(f"{sorted(clash)} apply to a dataset; give dataset= too")
 
 
 class GeneratedOrDataset(TaskSource):
