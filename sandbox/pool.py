@@ -393,9 +393,10 @@ def _outcomes(
     """One outcome per test from the harness's verdicts; a test without one failed ("not run")."""
     found: dict[int, TestOutcome] = {}
     expected = tests.expected_values() if isinstance(tests, AssertTests) else {}
+    total = tests.total
     for verdict in verdicts:
         index = verdict.get("i")
-        if not isinstance(index, int) or index in found or not 0 <= index < tests.total:
+        if not isinstance(index, int) or index in found or not 0 <= index < total:
             continue
         if isinstance(tests, CallTests):
             if "value" in verdict and isinstance(verdict["value"], str):
@@ -406,7 +407,7 @@ def _outcomes(
             passed, message = tests.judge(index, verdict, expected)
         found[index] = TestOutcome(passed, message)
     missing = f"not run ({execution.status.value})" if not execution.ok else "not run"
-    return tuple(found.get(index, TestOutcome(False, missing)) for index in range(tests.total))
+    return tuple(found.get(index, TestOutcome(False, missing)) for index in range(total))
 
 
 def remove_stale_containers(client: Any) -> int:

@@ -22,6 +22,7 @@ cannot be serialised and fails.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -52,10 +53,15 @@ class AssertTests:
     preamble: str = ""
     entry_point: str | None = None
 
+    @functools.cached_property
+    def _parsed(self) -> tuple[tuple[str, bool, tuple[str, Any] | None], ...]:
+        """Each statement with whether it is a test and its value check, parsed once."""
+        return tuple((statement, _is_test(statement), _value_check(statement)) for statement in self.statements)
+
     @property
     def total(self) -> int:
         """Number of tests (statements that contain an ``assert``)."""
-        return sum(_is_test(statement) for statement in self.statements)
+        return sum(is_test for _, is_test, _ in self._parsed)
 
     @classmethod
     def from_asserts(cls, asserts: Sequence[str], setup: str = "", entry_point: str | None = None) -> AssertTests:
@@ -84,23 +90,21 @@ class AssertTests:
     def payload(self) -> dict[str, Any]:
         """What the harness reads (JSON-ready); value checks carry their expression only."""
         steps = []
-        for statement in self.statements:
-            check = _value_check(statement)
+        for statement, is_test, check in self._parsed:
             if check is not None:
                 steps.append({"code": check[0], "test": True, "value": True})
             else:
-                steps.append({"code": statement, "test": _is_test(statement)})
+                steps.append({"code": statement, "test": is_test})
         return {"mode": "assert", "preamble": self.preamble, "steps": steps, "entry_point": self.entry_point}
 
     def expected_values(self) -> dict[int, Any]:
         """Test number -> expected value, for the tests that are value checks (judged on the host)."""
         expected: dict[int, Any] = {}
         number = 0
-        for statement in self.statements:
-            check = _value_check(statement)
+        for _, is_test, check in self._parsed:
             if check is not None:
                 expected[number] = check[1]
-            number += _is_test(statement)
+            number += is_test
         return expected
 
     def judge(self, index: int, verdict: Mapping[str, Any], expected: Mapping[int, Any]) -> tuple[bool, str]:
