@@ -71,7 +71,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "envs": ("list registered environments", lambda parser: None, _envs),
     "demo": ("show a prompt and score sample completions", _demo_arguments, _demo),
-    "train": ("train a model on an env (GRPO)", _train_arguments, _train),
+    "train": ("train a model on an env (GRPO, PPO or TRL)", _train_arguments, _train),
     "sandbox": ("build and check the Docker sandbox for model-written code", _sandbox_arguments, _sandbox),
 }
 

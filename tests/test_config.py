@@ -3,12 +3,28 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from trainers.config import GRPOConfig, load_config_file
+from trainers.config import GRPOConfig, PPOConfig, load_config_file
 
 
 def test_every_field_has_a_description():
-    for name, field in GRPOConfig.model_fields.items():
-        assert field.description, name
+    for config_class in (GRPOConfig, PPOConfig):
+        for name, field in config_class.model_fields.items():
+            assert field.description, f"{config_class.__name__}.{name}"
+
+
+def test_ppo_mini_batches_must_split_the_batch():
+    with pytest.raises(ValidationError, match="num_mini_batches"):
+        PPOConfig(prompts_per_step=6, num_mini_batches=4)
+    with pytest.raises(ValidationError, match="gradient_accumulation_steps"):
+        PPOConfig(prompts_per_step=8, num_mini_batches=2, gradient_accumulation_steps=8)
+    assert PPOConfig(prompts_per_step=8, num_mini_batches=2, gradient_accumulation_steps=4).ppo_epochs == 4
+
+
+def test_each_trainer_names_its_own_kl_weight():
+    assert GRPOConfig(beta=0.1).kl_weight == 0.1
+    assert PPOConfig(kl_coef=0.2).kl_weight == 0.2
+    with pytest.raises(ValidationError, match="beta"):
+        PPOConfig(beta=0.1)  # PPO's KL is in the reward: kl_coef
 
 
 def test_bad_value_names_the_field():

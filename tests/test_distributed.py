@@ -73,3 +73,18 @@ def test_fsdp_shards_the_model_and_resumes_exactly_from_sharded_checkpoints(tmp_
     assert first.keys() == second.keys()
     for name in first:
         assert torch.equal(first[name], second[name]), name
+
+
+def test_torchrun_runs_ppo_with_policy_and_critic_in_step(tmp_path):
+    run_dir = tmp_path / "ppo"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    command += ["--no-python", RLVR, "train", "--trainer", "ppo", "--output-dir", str(run_dir)]
+    command += ["--env-options", json.dumps({"level": 1, "template": "equation"}), "--steps", "3"]
+    command += ["--cold-start-steps", "30", "--prompts-per-step", "8", "--max-new-tokens", "4", "--kl-coef", "0.05"]
+    command += ["--learning-rate", "1e-3", "--eval-prompts", "8", "--progress", "false", "--tensorboard", "false"]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]  # the run checks that both processes' policies agree
+    assert [r["step"] for r in read_metrics(run_dir / "metrics.jsonl") if r["split"] == "train"] == [1, 2, 3]
+    saved = torch.load(run_dir / "checkpoints" / "step-00000003" / "model.pt", weights_only=True)
+    assert any(name.startswith("critic.") for name in saved)

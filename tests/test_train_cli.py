@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from trainers.cli import add_train_arguments, config_from_args
+from trainers.cli import TRAINERS, add_train_arguments, config_from_args, trainer_name
+from trainers.config import GRPOConfig, PPOConfig, TrainerConfig
 
 RLVR = str(Path(sys.executable).with_name("rlvr"))
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tiny_arithmetic.yaml"
+PPO_EXAMPLE = EXAMPLE.with_name("tiny_arithmetic_ppo.yaml")
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -35,9 +37,12 @@ def test_flags_override_the_config_file(tmp_path):
     assert (config.group_size, config.steps) == (4, 9)
 
 
-def test_the_example_config_is_valid():
+def test_the_example_configs_are_valid():
     config = config_from_args(parse("--config", str(EXAMPLE)))
     assert config.model == "tiny" and config.env == "rlvr/Arithmetic-v0"
+    ppo = config_from_args(parse("--config", str(PPO_EXAMPLE)))
+    assert isinstance(ppo, PPOConfig)
+    assert ppo.prompts_per_step * ppo.group_size == config.prompts_per_step * config.group_size  # the same budget
 
 
 def test_bad_flag_value_names_the_flag():
@@ -62,3 +67,40 @@ def test_train_command_runs_and_reports_accuracy_before_and_after(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "held-out accuracy:" in result.stdout and "before grpo" in result.stdout
     assert (tmp_path / "run" / "curves.png").exists()
+
+
+def test_trainer_flag_picks_the_config_of_that_trainer():
+    ppo = config_from_args(parse("--trainer", "ppo", "--gamma", "0.9", "--group-size", "1"))
+    assert isinstance(ppo, PPOConfig) and ppo.gamma == 0.9
+    assert isinstance(config_from_args(parse("--trainer", "trl")), GRPOConfig)
+    assert isinstance(config_from_args(parse()), GRPOConfig)
+
+
+def test_a_config_file_may_name_its_trainer(tmp_path):
+    path = tmp_path / "ppo.yaml"
+    path.write_text("trainer: ppo\nlam: 0.9\n")
+    args = parse("--config", str(path))
+    assert trainer_name(args) == "ppo" and config_from_args(args).lam == 0.9
+    assert trainer_name(parse("--config", str(path), "--trainer", "grpo")) == "grpo"  # the flag wins
+
+
+def test_every_trainer_is_registered_with_a_config_and_a_function():
+    for name, spec in TRAINERS.items():
+        assert issubclass(spec.config, TrainerConfig), name
+        assert callable(spec.load()), name
+
+
+def test_a_field_of_another_trainer_says_which_trainers_take_it():
+    result = subprocess.run([RLVR, "train", "--gamma", "0.9"], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "--gamma: not an option of the grpo trainer (it is one of ppo)" in result.stderr
+
+
+def test_ppo_command_runs_and_reports_accuracy_before_and_after(tmp_path):
+    command = [RLVR, "train", "--config", str(PPO_EXAMPLE), "--output-dir", str(tmp_path / "run"), "--steps", "3"]
+    command += ["--prompts-per-step", "8", "--cold-start-steps", "5", "--eval-prompts", "8"]
+    command += ["--progress", "false", "--tensorboard", "false"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "before ppo" in result.stdout
+    assert (tmp_path / "run" / "checkpoints" / "latest").exists()

@@ -13,13 +13,14 @@ from trainers.config import GRPOConfig
 
 pytest.importorskip("trl")
 
-from trainers.trl_adapter import LOSS_TYPES, TRLConfigError, check_supported, env_data, trl_arguments
+from trainers.trl_adapter import LOSS_TYPES, TRLConfigError, check_supported, env_data, train_trl, trl_arguments
 
 RLVR = str(Path(sys.executable).with_name("rlvr"))
 
 
 def test_trl_is_a_registered_trainer():
-    assert TRAINERS["trl"] == "trainers.trl_adapter:train_trl"
+    assert TRAINERS["trl"].load() is train_trl
+    assert TRAINERS["trl"].config is GRPOConfig  # the same fields as our own GRPO
 
 
 def test_train_command_with_trl_runs_and_reports_accuracy(tmp_path):

@@ -1,66 +1,123 @@
 """``rlvr train``: any registered env, any trainer, any causal LM.
 
-Every ``GRPOConfig`` field is a flag (``--group-size 8``); ``--config`` reads
-the same fields from a YAML or JSON file, and flags given on the command line
-override the file. Nested or structured fields (``--env-options``, ``--lora``)
-take JSON.
+``--trainer`` picks an entry of ``TRAINERS`` (``grpo``, ``ppo``, ``trl``);
+each names its config class and its training function, and nothing in the
+env changes with it. Every config field of every trainer is a flag
+(``--group-size 8``); ``--config`` reads the same fields (and, optionally,
+``trainer``) from a YAML or JSON file, and flags given on the command line
+override the file. Nested or structured fields (``--env-options``,
+``--lora``) take JSON. A field the chosen trainer does not have is an error
+that says which trainers take it.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import types
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from trainers.config import GRPOConfig, TrainerConfigError, load_config_file
+from trainers.config import GRPOConfig, PPOConfig, TrainerConfig, TrainerConfigError, load_config_file
 
-__all__ = ["TRAINERS", "add_train_arguments", "run_train"]
+__all__ = ["TRAINERS", "TrainerSpec", "add_train_arguments", "config_from_args", "run_train"]
 
-TRAINERS: dict[str, str] = {"grpo": "trainers.grpo:train_grpo", "trl": "trainers.trl_adapter:train_trl"}
-"""Trainer name -> ``module:function`` taking a config; imported only when chosen."""
+
+@dataclass(frozen=True)
+class TrainerSpec:
+    """A trainer as data: its config model and its training function.
+
+    Attributes:
+        config: the pydantic model of its fields.
+        train: ``"module:function"``; the function takes a config and returns a
+            result with ``output_dir``, ``eval_before`` and ``eval_after``.
+            Imported only when the trainer is chosen.
+        summary: one line for ``--help``.
+    """
+
+    config: type[TrainerConfig]
+    train: str
+    summary: str
+
+    def load(self) -> Callable[[Any], Any]:
+        """The training function."""
+        module_name, function_name = self.train.split(":")
+        return getattr(importlib.import_module(module_name), function_name)
+
+
+TRAINERS: dict[str, TrainerSpec] = {
+    "grpo": TrainerSpec(GRPOConfig, "trainers.grpo:train_grpo", "GRPO: group-relative advantages, no value model"),
+    "ppo": TrainerSpec(PPOConfig, "trainers.ppo:train_ppo", "PPO with a critic: per-token KL rewards, GAE"),
+    "trl": TrainerSpec(GRPOConfig, "trainers.trl_adapter:train_trl", "TRL's GRPOTrainer on the env's tasks and rubric"),
+}
+"""Trainer name -> ``TrainerSpec``. A new trainer is one entry here."""
+
+DEFAULT_TRAINER = "grpo"
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per config field, plus ``--trainer`` and ``--config``."""
-    parser.add_argument("--trainer", default="grpo", choices=sorted(TRAINERS), help="training algorithm")
+    """One flag per config field of any trainer, plus ``--trainer`` and ``--config``."""
+    summaries = "; ".join(f"{name}: {spec.summary}" for name, spec in TRAINERS.items())
+    parser.add_argument(
+        "--trainer",
+        default=None,
+        choices=sorted(TRAINERS),
+        help=f"training algorithm (default: the config file's `trainer`, else {DEFAULT_TRAINER}). {summaries}",
+    )
     parser.add_argument("--config", type=Path, default=None, help="YAML or JSON file with config fields")
-    for name, field in GRPOConfig.model_fields.items():
+    for name, owners in _fields_by_trainer().items():
+        field = TRAINERS[owners[0]].config.model_fields[name]
         flag = "--" + name.replace("_", "-")
-        help_text = f"{field.description} (default: {_default_text(field.get_default(call_default_factory=True))})"
+        help_text = f"{field.description} ({_owners_text(owners)}default: {_defaults_text(name, owners)})"
         if _base_type(field.annotation) is bool:
             parser.add_argument(flag, dest=name, type=_parse_bool, default=None, metavar="BOOL", help=help_text)
         else:
             parser.add_argument(flag, dest=name, type=_parser(field.annotation), default=None, help=help_text)
 
 
-def config_from_args(args: argparse.Namespace) -> GRPOConfig:
-    """File values, then command-line values, validated as one ``GRPOConfig``."""
+def trainer_name(args: argparse.Namespace) -> str:
+    """``--trainer``, else the config file's ``trainer``, else ``grpo``."""
+    if args.trainer:
+        return str(args.trainer)
+    chosen = load_config_file(args.config).get("trainer") if args.config else None
+    if chosen is None:
+        return DEFAULT_TRAINER
+    if chosen not in TRAINERS:
+        raise ValueError(f"{args.config}: trainer {chosen!r} is not one of {', '.join(sorted(TRAINERS))}")
+    return str(chosen)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainerConfig:
+    """File values, then command-line values, validated as the chosen trainer's config."""
+    config_class = TRAINERS[trainer_name(args)].config
     values: dict[str, Any] = load_config_file(args.config) if args.config else {}
-    values.update({name: getattr(args, name) for name in GRPOConfig.model_fields if getattr(args, name) is not None})
-    return GRPOConfig(**values)
+    values.pop("trainer", None)
+    flags = _fields_by_trainer()
+    values.update({name: getattr(args, name) for name in flags if getattr(args, name, None) is not None})
+    return config_class(**values)
 
 
 def run_train(args: argparse.Namespace) -> int:
     """Validate the config, run the chosen trainer, print held-out accuracy before and after."""
     try:
+        name = trainer_name(args)
         config = config_from_args(args)
     except ValidationError as error:
-        problems = "; ".join(f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in error.errors())
-        raise SystemExit(f"rlvr train: invalid config: {problems}") from None
-    module_name, function_name = TRAINERS[args.trainer].split(":")
-    import importlib
+        raise SystemExit(f"rlvr train: invalid config: {_explain(error, name)}") from None
+    except ValueError as error:
+        raise SystemExit(f"rlvr train: {error}") from None
 
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # our own bar shows progress; theirs would interleave
 
-    train: Callable[[GRPOConfig], Any] = getattr(importlib.import_module(module_name), function_name)
+    train = TRAINERS[name].load()
     try:
         result = train(config)
     except (OSError, TrainerConfigError) as error:  # a model that cannot be loaded, a field the trainer refuses
@@ -68,10 +125,49 @@ def run_train(args: argparse.Namespace) -> int:
     before, after = result.eval_before, result.eval_after
     if not before:  # not process 0 of a multi-process run: it reports nothing
         return 0
-    print(f"held-out accuracy: {before['accuracy']:.3f} before {args.trainer}, {after['accuracy']:.3f} after")
+    print(f"held-out accuracy: {before['accuracy']:.3f} before {name}, {after['accuracy']:.3f} after")
     print(f"held-out reward:   {before['reward']:.3f} before, {after['reward']:.3f} after")
     print(f"metrics, curves and checkpoints: {result.output_dir}")
     return 0
+
+
+def _fields_by_trainer() -> dict[str, list[str]]:
+    """Every config field of any trainer -> the trainers that have it, in ``TRAINERS`` order."""
+    owners: dict[str, list[str]] = {}
+    for trainer, spec in TRAINERS.items():
+        for name in spec.config.model_fields:
+            owners.setdefault(name, []).append(trainer)
+    return owners
+
+
+def _owners_text(owners: list[str]) -> str:
+    return "" if len(owners) == len(TRAINERS) else f"{', '.join(owners)} only; "
+
+
+def _defaults_text(name: str, owners: list[str]) -> str:
+    defaults = {
+        trainer: _default_text(TRAINERS[trainer].config.model_fields[name].get_default(call_default_factory=True))
+        for trainer in owners
+    }
+    if len(set(defaults.values())) == 1:
+        return next(iter(defaults.values()))
+    return ", ".join(f"{value} for {trainer}" for trainer, value in defaults.items())
+
+
+def _explain(error: ValidationError, trainer: str) -> str:
+    """Each problem as ``--flag: message``; a field of another trainer says which trainers take it."""
+    owners = _fields_by_trainer()
+    problems = []
+    for item in error.errors():
+        flag = "--" + ".".join(map(str, item["loc"])).replace("_", "-")
+        message = item["msg"]
+        field = str(item["loc"][0]) if item["loc"] else ""
+        if item["type"] == "extra_forbidden":
+            message = f"not an option of the {trainer} trainer"
+            if field in owners:
+                message += f" (it is one of {', '.join(owners[field])})"
+        problems.append(f"{flag}: {message}")
+    return "; ".join(problems)
 
 
 def _base_type(annotation: Any) -> Any:

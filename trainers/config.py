@@ -1,8 +1,12 @@
-"""GRPO configuration: one pydantic model, the same fields from the CLI and from YAML/JSON.
+"""Trainer configuration: pydantic models, the same fields from the CLI and from YAML/JSON.
 
-Every field says what it does and, where it comes from a paper, which one.
-Names follow TRL's GRPOConfig where there is one (``num_generations`` is our
-``group_size``, ``num_iterations`` our ``mu``), so the knobs are familiar.
+``TrainerConfig`` holds what every trainer shares (the env, the model,
+rollouts, optimisation, the cold start, evaluation, checkpoints);
+``GRPOConfig`` and ``PPOConfig`` add their algorithm's own fields. Every field
+says what it does and, where it comes from a paper, which one. Names follow
+TRL's GRPOConfig and PPOConfig where there is one (``num_generations`` is our
+``group_size``, ``num_iterations`` GRPO's ``mu``, ``num_ppo_epochs`` our
+``ppo_epochs``), so the knobs are familiar.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["GRPOConfig", "LoraSettings", "TrainerConfigError", "load_config_file"]
+__all__ = ["GRPOConfig", "LoraSettings", "PPOConfig", "TrainerConfig", "TrainerConfigError", "load_config_file"]
 
 
 class TrainerConfigError(ValueError):
@@ -34,8 +38,8 @@ class LoraSettings(BaseModel):
     )
 
 
-class GRPOConfig(BaseModel):
-    """Everything a GRPO run needs. ``rlvr train --help`` lists the same fields."""
+class TrainerConfig(BaseModel):
+    """The fields every trainer shares. ``rlvr train --help`` lists them with each trainer's own."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,13 +51,13 @@ class GRPOConfig(BaseModel):
     model: str = Field(
         "tiny", description="Hub id, local path, or 'tiny' (the embedded offline Llama with a character tokenizer)."
     )
-    output_dir: Path = Field(Path("runs/grpo"), description="Where metrics, plots and checkpoints go.")
+    output_dir: Path = Field(Path("runs/train"), description="Where metrics, plots and checkpoints go.")
     seed: int = Field(0, description="Seeds model init (tiny), prompt order and sampling.")
 
     # --- rollouts ---
-    steps: int = Field(100, ge=0, description="GRPO steps: each samples a fresh batch of prompts and groups.")
+    steps: int = Field(100, ge=0, description="Training steps: each samples a fresh batch of prompts.")
     prompts_per_step: int = Field(8, ge=1, description="Prompts (env seeds) per step.")
-    group_size: int = Field(8, ge=2, description="G: completions per prompt; advantages are relative within a group.")
+    group_size: int = Field(8, ge=1, description="Completions sampled per prompt.")
     max_new_tokens: int = Field(64, ge=1, description="Generation budget per turn, in tokens.")
     temperature: float = Field(1.0, ge=0.0, description="Sampling temperature; also divides logits for log-probs.")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
@@ -64,24 +68,10 @@ class GRPOConfig(BaseModel):
         "hf", description="Rollout engine: transformers generate, or an in-process vLLM (GPU, optional extra)."
     )
 
-    # --- the GRPO objective (DeepSeekMath; DAPO; Dr. GRPO) ---
-    scale_rewards: Literal["group", "batch", "none"] = Field(
-        "group", description="Advantage scaling: group std (GRPO), batch std, or none (Dr. GRPO)."
-    )
-    beta: float = Field(
-        0.04, ge=0.0, description="Weight of the k3 KL penalty to the frozen reference; 0 loads no reference."
-    )
+    # --- the policy loss, shared by GRPO and PPO ---
     epsilon: float = Field(0.2, gt=0.0, description="Lower clip range: ratio >= 1 - epsilon.")
     epsilon_high: float | None = Field(
         None, gt=0.0, description="Upper clip range (DAPO's clip-higher); None: same as epsilon."
-    )
-    num_iterations: int = Field(1, ge=1, description="mu: optimizer steps per batch, with the old log-probs fixed.")
-    loss_aggregation: Literal["sequence_mean", "token_mean", "constant"] = Field(
-        "sequence_mean",
-        description="Per-sequence mean (GRPO paper), token mean (DAPO), or a constant divisor (Dr. GRPO).",
-    )
-    filter_zero_std_groups: bool = Field(
-        False, description="Drop groups whose rewards are all equal (no signal) from the loss; they are counted."
     )
     entropy_coef: float = Field(0.0, ge=0.0, description="Entropy bonus weight (0: off).")
 
@@ -122,7 +112,7 @@ class GRPOConfig(BaseModel):
     progress: bool = Field(True, description="Show a progress bar.")
 
     @model_validator(mode="after")
-    def _check(self) -> GRPOConfig:
+    def _check_batch(self) -> TrainerConfig:
         batch = self.prompts_per_step * self.group_size
         if batch % self.gradient_accumulation_steps:
             raise ValueError(
@@ -142,6 +132,88 @@ class GRPOConfig(BaseModel):
         if self.cold_start_steps is not None:
             return self.cold_start_steps
         return 300 if self.model.startswith("tiny") else 0
+
+    @property
+    def kl_weight(self) -> float:
+        """Weight of the KL to the frozen reference; 0 means no reference model is loaded."""
+        raise NotImplementedError
+
+
+class GRPOConfig(TrainerConfig):
+    """Everything a GRPO run needs (DeepSeekMath; DAPO; Dr. GRPO)."""
+
+    output_dir: Path = Field(Path("runs/grpo"), description="Where metrics, plots and checkpoints go.")
+    group_size: int = Field(8, ge=2, description="G: completions per prompt; advantages are relative within a group.")
+    scale_rewards: Literal["group", "batch", "none"] = Field(
+        "group", description="Advantage scaling: group std (GRPO), batch std, or none (Dr. GRPO)."
+    )
+    beta: float = Field(
+        0.04, ge=0.0, description="Weight of the k3 KL penalty to the frozen reference; 0 loads no reference."
+    )
+    num_iterations: int = Field(1, ge=1, description="mu: optimizer steps per batch, with the old log-probs fixed.")
+    loss_aggregation: Literal["sequence_mean", "token_mean", "constant"] = Field(
+        "sequence_mean",
+        description="Per-sequence mean (GRPO paper), token mean (DAPO), or a constant divisor (Dr. GRPO).",
+    )
+    filter_zero_std_groups: bool = Field(
+        False, description="Drop groups whose rewards are all equal (no signal) from the loss; they are counted."
+    )
+
+    @property
+    def kl_weight(self) -> float:
+        return self.beta
+
+
+class PPOConfig(TrainerConfig):
+    """Everything a PPO run needs: the classic RLHF set-up with a critic (Ziegler et al. 2019; InstructGPT).
+
+    The policy samples ``prompts_per_step * group_size`` completions; every
+    generated token is a step with a KL penalty as its reward, the verifier's
+    reward arrives on the last token, GAE turns these and the critic's values
+    into advantages, and ``ppo_epochs`` passes over ``num_mini_batches``
+    shuffled mini-batches train the policy (clipped surrogate) and the critic
+    (clipped value loss) together.
+    """
+
+    output_dir: Path = Field(Path("runs/ppo"), description="Where metrics, plots and checkpoints go.")
+    group_size: int = Field(
+        1, ge=1, description="Completions per prompt; PPO needs no groups (1), more samples each prompt again."
+    )
+    kl_coef: float = Field(
+        0.05, ge=0.0, description="KL penalty per token in the reward (InstructGPT's beta); 0 loads no reference."
+    )
+    gamma: float = Field(1.0, ge=0.0, le=1.0, description="Discount per generated token in GAE.")
+    lam: float = Field(0.95, ge=0.0, le=1.0, description="GAE's lambda: 0 is one-step TD, 1 is Monte Carlo.")
+    ppo_epochs: int = Field(4, ge=1, description="Passes over each batch (TRL's num_ppo_epochs).")
+    num_mini_batches: int = Field(
+        1, ge=1, description="Optimizer steps per pass: the batch is shuffled and split into this many."
+    )
+    cliprange_value: float = Field(
+        0.2, ge=0.0, description="Value clipping: the critic moves at most this far (reward units) per batch."
+    )
+    critic_learning_rate: float | None = Field(
+        None, gt=0.0, description="AdamW learning rate of the critic; None: the policy's learning_rate."
+    )
+    whiten_advantages: bool = Field(True, description="Whiten advantages over the batch (mean 0, std 1).")
+
+    @model_validator(mode="after")
+    def _check_mini_batches(self) -> PPOConfig:
+        batch = self.prompts_per_step * self.group_size
+        if batch % self.num_mini_batches:
+            raise ValueError(
+                f"num_mini_batches={self.num_mini_batches} must divide prompts_per_step * group_size = {batch}"
+            )
+        mini_batch = batch // self.num_mini_batches
+        if mini_batch % self.gradient_accumulation_steps:
+            raise ValueError(
+                f"gradient_accumulation_steps={self.gradient_accumulation_steps} must divide the mini-batch "
+                f"of {mini_batch} completions (prompts_per_step * group_size / num_mini_batches)"
+            )
+        return self
+
+    @property
+    def kl_weight(self) -> float:
+        return self.kl_coef
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

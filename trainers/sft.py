@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 import envs
-from trainers.config import GRPOConfig
+from trainers.config import TrainerConfig
 from trainers.episodes import PromptRenderer
 from trainers.logprobs import pad_batch, token_logprobs
 from verifiers.extract import AnswerFormat
@@ -36,7 +36,7 @@ def worked_example(env: Any, seed: int) -> tuple[str, list[dict[str, str]], str]
     return prompt, info["messages"], template.answer_completion(answer)
 
 
-def cold_start(model: Any, tokenizer: Any, config: GRPOConfig, progress: bool = True) -> list[float]:
+def cold_start(model: Any, tokenizer: Any, config: TrainerConfig, progress: bool = True) -> list[float]:
     """Fine-tune ``model`` in place for ``config.sft_steps`` steps on the env's worked examples.
 
     Seeds for the examples are drawn from ``(config.seed, "sft")``, below 2**31,
