@@ -16,3 +16,20 @@ def test_custom_env_example_registers_makes_and_property_tests():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Reverse the word")
     assert result.stdout.rstrip().endswith("-> 1.0")
+
+
+def test_grpo_vs_ppo_example_writes_a_report_with_plots(tmp_path):
+    command = [sys.executable, str(EXAMPLES / "grpo_vs_ppo.py"), "--out", str(tmp_path), "--steps", "3"]
+    command += ["--cold-start-steps", "5", "--eval-every", "0", "--eval-prompts", "8"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (tmp_path / "report.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith(("| grpo |", "| ppo |"))]
+    assert len(rows) == 2
+    state = {row.split("|")[1].strip(): float(row.split("|")[6]) for row in rows}
+    assert state["ppo"] > state["grpo"]  # the critic's weights, gradients and AdamW moments
+    assert "PPO's peak RSS is" in report
+    for image in ("learning_curves.png", "cost.png"):
+        assert f"({image})" in report
+        assert (tmp_path / image).read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "ppo" / "metrics.jsonl").exists() and (tmp_path / "grpo" / "metrics.jsonl").exists()
