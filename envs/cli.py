@@ -4,6 +4,7 @@
     rlvr demo [--env ID] [--seed N]   show a prompt and score sample completions
     rlvr train --env ID --model M     train a model on an env (see --help for every option)
     rlvr sandbox build|check|status   the Docker sandbox of the code environments
+    rlvr decontaminate --train T --eval E   drop training items that overlap evaluation sets
 
 Each subcommand is a function ``(args) -> exit code`` plus a parser set-up;
 ``COMMANDS`` maps names to them, so adding one is one entry.
@@ -68,11 +69,28 @@ def _sandbox(args: argparse.Namespace) -> int:
     return run_sandbox(args)
 
 
+def _decontaminate_arguments(parser: argparse.ArgumentParser) -> None:
+    from envs.decontaminate import add_decontaminate_arguments
+
+    add_decontaminate_arguments(parser)
+
+
+def _decontaminate(args: argparse.Namespace) -> int:
+    from envs.decontaminate import run_decontaminate
+
+    return run_decontaminate(args)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "envs": ("list registered environments", lambda parser: None, _envs),
     "demo": ("show a prompt and score sample completions", _demo_arguments, _demo),
     "train": ("train a model on an env (GRPO, PPO or TRL)", _train_arguments, _train),
     "sandbox": ("build and check the Docker sandbox for model-written code", _sandbox_arguments, _sandbox),
+    "decontaminate": (
+        "drop training items that overlap evaluation sets (Tulu 3's 8-gram rule)",
+        _decontaminate_arguments,
+        _decontaminate,
+    ),
 }
 
 

@@ -12,20 +12,29 @@ Two kinds of source:
 * ``ProceduralSource``: an unbounded generator; item ``i`` is
   ``generate(random.Random(i))``. ``FunctionSource`` wraps a plain function.
 * ``DatasetSource``: a fixed list of tasks (a file, a hub data set).
+
+A family that can do both is a ``GeneratedOrDataset``; its data-set loader
+also takes ``decontaminate_against`` (``DecontaminationOptions``), which
+drops the records that overlap evaluation sets (``envs.decontaminate``).
 """
 
 from __future__ import annotations
 
 import random
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+if TYPE_CHECKING:
+    from envs.decontaminate import DecontaminationReport
 
 __all__ = [
     "DatasetSource",
+    "DecontaminationOptions",
     "FunctionSource",
     "GeneratedOrDataset",
     "ProceduralSource",
@@ -33,6 +42,7 @@ __all__ = [
     "TaskSource",
     "check_source_options",
     "read_dataset",
+    "with_decontamination",
 ]
 
 
@@ -141,6 +151,53 @@ def check_source_options(
             raise ValueError(f"{sorted(clash)} apply to a dataset; give dataset= too")
 
 
+class DecontaminationOptions(BaseModel):
+    """The data-set options every ``GeneratedOrDataset`` family takes: decontamination against eval sets.
+
+    ``GeneratedOrDataset`` adds these fields to a family's ``config_model``
+    (when it has a ``dataset`` field and does not declare them itself), so
+    ``envs.make(id, dataset=..., decontaminate_against=[...])`` works for
+    every family. The rule is ``envs.decontaminate``'s (Tulu 3).
+    """
+
+    decontaminate_against: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Evaluation sets to decontaminate the dataset against: local .jsonl, .json or .parquet files or "
+        "hub ids written ID[:SUBSET][@SPLIT] (split 'test' by default). A record whose question shares more than "
+        "decontaminate_threshold of its 8-grams (lower-cased words) with them is left out, with a warning. The eval "
+        "text is the first of their fields question, problem, prompt, instruction, text, input.",
+    )
+    decontaminate_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="With decontaminate_against: leave out records with more than this share of their 8-grams in "
+        "the evaluation sets (Tulu 3: 0.5).",
+    )
+
+    @model_validator(mode="after")
+    def _check_decontamination(self) -> DecontaminationOptions:
+        if getattr(self, "dataset", None) is None:
+            clash = {"decontaminate_against", "decontaminate_threshold"} & self.model_fields_set
+            if clash:
+                raise ValueError(f"{sorted(clash)} apply to a dataset; give dataset= too")
+        return self
+
+
+def with_decontamination(model: type[BaseModel], qualname: str | None = None) -> type[BaseModel]:
+    """``model`` with the ``DecontaminationOptions`` fields added after its own; the same name and settings.
+
+    ``qualname`` is where the new class can be found for pickling (for
+    ``GeneratedOrDataset``: ``"<Source>.config_model"``).
+    """
+    wrapped: type[BaseModel] = create_model(
+        model.__name__, __base__=(DecontaminationOptions, model), __module__=model.__module__, __doc__=model.__doc__
+    )
+    wrapped.__qualname__ = qualname or model.__qualname__
+    return wrapped
+
+
 class GeneratedOrDataset(TaskSource):
     """A family's tasks: its own generator, or a data set when the config names one.
 
@@ -148,24 +205,82 @@ class GeneratedOrDataset(TaskSource):
     field; its fields are the keyword options) and implements
     ``generator(config)`` and ``read(config)``.
 
+    Every such family also takes the data-set options of
+    ``DecontaminationOptions`` (``decontaminate_against``,
+    ``decontaminate_threshold``): defining the subclass adds them to its
+    ``config_model`` unless the model declares them or has no ``dataset``
+    field. With ``decontaminate_against``, the records that ``read`` returns
+    whose ``question`` overlaps the evaluation sets are left out after
+    reading, with a warning that counts them.
+
     Attributes:
         config: the validated options.
-        skipped: row numbers of the data set's records left out (empty when generated).
+        skipped: row numbers of the data set's records left out (empty when
+            generated), by ``read`` or by decontamination.
+        decontamination: the ``envs.decontaminate.DecontaminationReport`` over
+            the tasks ``read`` returned (its indices count those tasks, not
+            rows), or None without ``decontaminate_against``.
     """
 
     config_model: ClassVar[type[Any]]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        model = cls.__dict__.get("config_model")
+        if (
+            isinstance(model, type)
+            and issubclass(model, BaseModel)
+            and "dataset" in model.model_fields
+            and not {"decontaminate_against", "decontaminate_threshold"} & set(model.model_fields)
+        ):
+            cls.config_model = with_decontamination(model, f"{cls.__qualname__}.config_model")
+
     def __init__(self, **options: Any) -> None:
         self.config = self.config_model(**options)
         self.skipped: tuple[int, ...] = ()
+        self.decontamination: DecontaminationReport | None = None
         self.inner: TaskSource
         dataset = getattr(self.config, "dataset", None)
         if dataset is None:
             self.inner = self.generator(self.config)
         else:
             tasks, self.skipped = self.read(self.config, str(dataset))
+            against = getattr(self.config, "decontaminate_against", None)
+            if against:
+                threshold = getattr(self.config, "decontaminate_threshold", 0.5)
+                tasks, self.skipped = self._decontaminate(str(dataset), tasks, self.skipped, against, threshold)
             self.inner = DatasetSource(tasks)
         self.size = self.inner.size
+
+    def _decontaminate(
+        self, dataset: str, tasks: Sequence[Task], skipped: tuple[int, ...], against: Sequence[str], threshold: float
+    ) -> tuple[list[Task], tuple[int, ...]]:
+        """Leave out the tasks whose question overlaps the eval sets ``against``; the kept tasks and all skipped rows.
+
+        Row numbers assume ``read``'s contract: one task per record not in
+        ``skipped``, in order.
+        """
+        from envs.decontaminate import decontaminate, load_eval_index
+
+        index = load_eval_index(list(against), argument="decontaminate_against")
+        report = decontaminate(tasks, index, threshold, index.n, eval_sources=list(against))
+        self.decontamination = report
+        kept = [tasks[i] for i in report.kept]
+        if not report.dropped:
+            return kept, skipped
+        left_out = set(skipped)
+        rows = [row for row in range(len(tasks) + len(skipped)) if row not in left_out]
+        dropped = [rows[i] for i in report.dropped_indices]
+        first = ", ".join(str(i) for i in dropped[:10]) + (", ..." if len(dropped) > 10 else "")
+        rule = f"more than {threshold:.0%} of their {index.n}-grams in {', '.join(against)}"
+        if not kept:
+            raise ValueError(f"{dataset}: all {len(tasks)} usable records overlap the evaluation sets ({rule})")
+        warnings.warn(
+            f"{dataset}: left out {len(dropped)} of {len(tasks)} records that overlap the evaluation sets ({rule}); "
+            f"rows {first}",
+            stacklevel=3,
+        )
+        return kept, tuple(sorted(left_out.union(dropped)))
 
     @abstractmethod
     def generator(self, config: Any) -> TaskSource:

@@ -55,3 +55,15 @@ def test_missing_subcommand_is_a_usage_error():
     with pytest.raises(SystemExit) as exit_info:
         main([])
     assert exit_info.value.code == 2
+
+
+def test_decontaminate_is_a_subcommand_that_drops_copies_of_eval_items(tmp_path):
+    question = "Natalia sold clips to 48 of her friends in April and then half as many in May."
+    train, evaluation = tmp_path / "train.jsonl", tmp_path / "eval.jsonl"
+    train.write_text(json.dumps({"question": question}) + "\n" + json.dumps({"question": "What is 2 + 3?"}) + "\n")
+    evaluation.write_text(json.dumps({"question": question.upper()}) + "\n")
+    out = tmp_path / "kept.jsonl"
+    command = [RLVR, "decontaminate", "--train", str(train), "--eval", str(evaluation), "--out", str(out), "--quiet"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["question"] for line in out.read_text().splitlines()] == ["What is 2 + 3?"]

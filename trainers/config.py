@@ -67,6 +67,11 @@ class TrainerConfig(BaseModel):
     engine: Literal["hf", "vllm"] = Field(
         "hf", description="Rollout engine: transformers generate, or an in-process vLLM (GPU, optional extra)."
     )
+    async_rollouts: bool = Field(
+        False,
+        description="Sample the next batch on a background thread while the current one trains "
+        "(one step off-policy; the ratio is taken against the sampling policy's log-probs).",
+    )
 
     # --- the policy loss, shared by GRPO and PPO ---
     epsilon: float = Field(0.2, gt=0.0, description="Lower clip range: ratio >= 1 - epsilon.")

@@ -53,7 +53,8 @@ class GRPOTrainer(RLTrainer):
     def train_step(self) -> dict[str, float]:
         """Sample one batch of groups and run ``num_iterations`` optimizer steps on it."""
         config = self.config
-        episodes = self.collect()
+        rollout = self.next_rollout()
+        episodes = rollout.episodes
 
         rewards, valid = _rewards(episodes, config.group_size)
         advantages = group_advantages(rewards, config.group_size, config.scale_rewards)
@@ -66,7 +67,10 @@ class GRPOTrainer(RLTrainer):
         batch = TokenBatch(batch.input_ids, batch.attention_mask, batch.loss_mask * keep[:, None].float())
         batch = batch.to(self.device)
         advantages = advantages.to(self.device)
-        old_logp = self.logprobs_no_grad(self.policy, batch) if config.num_iterations > 1 else None
+        if rollout.behaviour_logp is not None:  # sampled in the background by the policy one update ago
+            old_logp: torch.Tensor | None = rollout.behaviour_logp
+        else:  # sampled by the policy itself: the ratio is 1 on the first update and needs no old log-probs
+            old_logp = self.logprobs_no_grad(self.policy, batch) if config.num_iterations > 1 else None
         ref_logp = self.reference_logprobs(batch)
 
         totals: dict[str, float] = {}
@@ -128,7 +132,7 @@ def train_grpo(config: GRPOConfig) -> GRPOResult:
     try:
         return trainer.train()
     finally:
-        trainer.dist.close()
+        trainer.close()
 
 
 def _rewards(episodes: list[Episode], group_size: int) -> tuple[torch.Tensor, torch.Tensor]:

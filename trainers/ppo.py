@@ -75,14 +75,15 @@ class PPOTrainer(RLTrainer):
         )
         self.make_scheduler(config.ppo_epochs * config.num_mini_batches)
 
-    def checkpoint_model(self) -> nn.Module:
-        """Policy and critic, as one module: ``policy.*`` and ``critic.*`` weights."""
-        return nn.ModuleDict({"policy": self.policy, "critic": self.critic})
+    def checkpoint_modules(self) -> dict[str, nn.Module]:
+        """The shared trainer's modules and the critic (``critic.*`` weights in the checkpoint)."""
+        return {**super().checkpoint_modules(), "critic": self.critic}
 
     def train_step(self) -> dict[str, float]:
         """Sample one batch, compute GAE advantages with the critic, run the PPO epochs on it."""
         config = self.config
-        episodes = self.collect()
+        rollout = self.next_rollout()
+        episodes = rollout.episodes
         rewards, valid = _rewards(episodes)
         batch = pad_batch([e.token_ids for e in episodes], [e.loss_mask for e in episodes], self.tokenizer.pad_token_id)
         # An episode the env could not judge has no reward to learn from: it is left out of every loss.
@@ -90,7 +91,10 @@ class PPOTrainer(RLTrainer):
         batch = batch.to(self.device)
         mask = batch.loss_mask
 
-        old_logp = self.logprobs_no_grad(self.policy, batch)
+        # The sampling policy's log-probs: the background's (async_rollouts), else the policy's own.
+        old_logp = (
+            rollout.behaviour_logp if rollout.behaviour_logp is not None else self.logprobs_no_grad(self.policy, batch)
+        )
         ref_logp = self.reference_logprobs(batch)
         ref_or_old = ref_logp if ref_logp is not None else old_logp
         old_values = self._values_no_grad(batch)
@@ -182,7 +186,7 @@ def train_ppo(config: PPOConfig) -> TrainResult:
     try:
         return trainer.train()
     finally:
-        trainer.dist.close()
+        trainer.close()
 
 
 def _rewards(episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:

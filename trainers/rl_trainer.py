@@ -31,6 +31,7 @@ import torch
 
 import envs
 from envs.text_env import TextEnv
+from trainers.async_rollouts import BackgroundRollouts, Rollout
 from trainers.checkpoint import (
     is_sharded_checkpoint,
     latest_checkpoint,
@@ -43,7 +44,7 @@ from trainers.config import TrainerConfig, TrainerConfigError
 from trainers.distributed import DistContext, full_state_dict, init_distributed, shard, shard_model
 from trainers.episodes import Episode, PromptRenderer, collect_episodes
 from trainers.evaluate import EVAL_SEED_OFFSET, evaluate
-from trainers.logprobs import TokenBatch, token_logprobs
+from trainers.logprobs import TokenBatch, pad_batch, token_logprobs
 from trainers.metrics import MetricsLogger, plot_curves
 from trainers.models import load_policy, save_policy
 from trainers.rollout import SamplingParams, make_engine
@@ -81,6 +82,10 @@ class RLTrainer:
     name: ClassVar[str] = "rl"
 
     def __init__(self, config: TrainerConfig) -> None:
+        if config.async_rollouts and config.fsdp:
+            raise TrainerConfigError("async_rollouts: not with fsdp, whose generation is collective; set one false")
+        if config.async_rollouts and config.engine != "hf":
+            raise TrainerConfigError("async_rollouts: only with engine='hf' so far")
         self.config = config
         self.dist = init_distributed()
         if config.prompts_per_step % self.dist.world_size:
@@ -121,6 +126,21 @@ class RLTrainer:
         self.scheduler: Any = None  # subclasses call make_scheduler once they have added their parameter groups
         self.step = 0
         self.shared_prompts = 1  # rows per prompt that token_logprobs may run from one prompt forward
+        self.rollouts: BackgroundRollouts | None = None
+        if config.async_rollouts:
+            self._start_background_rollouts()
+
+    def _start_background_rollouts(self) -> None:
+        """A behaviour copy of the policy, with an engine of its own, sampling on a background thread."""
+        config = self.config
+        self.rollouts = BackgroundRollouts(self.policy, self._sample_batch)
+        self._behaviour_engine = make_engine(config.engine, self.rollouts.behaviour, self.tokenizer)
+
+    def _sample_batch(self, model: Any, step: int) -> Rollout:
+        """Step ``step``'s episodes sampled by ``model``, with ``model``'s log-probs of them (background thread)."""
+        episodes = self.collect(step, self._behaviour_engine)
+        batch = pad_batch([e.token_ids for e in episodes], [e.loss_mask for e in episodes], self.tokenizer.pad_token_id)
+        return Rollout(episodes, self.logprobs_no_grad(model, batch.to(self.device)))
 
     def make_scheduler(self, optimizer_steps_per_step: int) -> None:
         """The learning-rate schedule over the run, for every parameter group of the optimizer."""
@@ -224,24 +244,36 @@ class RLTrainer:
         return TrainResult(self.output_dir, eval_before, eval_after, self.step)
 
     def train_step(self) -> dict[str, float]:
-        """Sample one batch (``collect``) and update on it; return the step's metrics.
+        """Take one batch (``next_rollout``) and update on it; return the step's metrics.
 
         The metrics must include ``reward`` and ``accuracy`` (the progress bar shows them).
         """
         raise NotImplementedError
 
-    def collect(self) -> list[Episode]:
-        """This process's episodes of the current step: its share of the step's prompts, ``group_size`` each.
+    def next_rollout(self) -> Rollout:
+        """The current step's batch: sampled now by the policy, or (``async_rollouts``) taken from the background.
+
+        In the background case the batch comes with the sampling policy's log-probs, and the
+        next step's batch starts sampling before this returns.
+        """
+        if self.rollouts is None:
+            return Rollout(self.collect(self.step, self.engine))
+        next_step = self.step + 1 if self.step + 1 < self.config.steps else None
+        return self.rollouts.take(self.step, self.policy, next_step)
+
+    def collect(self, step: int, engine: Any) -> list[Episode]:
+        """This process's episodes of ``step``: its share of the step's prompts, ``group_size`` each, from ``engine``.
 
         Episodes come prompt by prompt, the ``group_size`` completions of a prompt next to each other.
+        The prompts and the sampling seed depend only on the run's seed and ``step``.
         """
         config = self.config
-        seeds = np.random.default_rng([config.seed, self.step]).integers(0, 2**31, config.prompts_per_step)
+        seeds = np.random.default_rng([config.seed, step]).integers(0, 2**31, config.prompts_per_step)
         local_seeds = shard(seeds.tolist(), self.dist)
         params = SamplingParams(
-            config.max_new_tokens, config.temperature, config.top_p, seed=_mix(config.seed, self.step, self.dist.rank)
+            config.max_new_tokens, config.temperature, config.top_p, seed=_mix(config.seed, step, self.dist.rank)
         )
-        return collect_episodes(self.envs, local_seeds, self.engine, self.renderer, params)
+        return collect_episodes(self.envs, local_seeds, engine, self.renderer, params)
 
     def clip_and_step(self, *parameter_sets: list[torch.nn.Parameter]) -> dict[str, float]:
         """Clip each set's gradient norm to ``max_grad_norm``, take an optimizer and scheduler step.
@@ -283,9 +315,24 @@ class RLTrainer:
 
     # --- evaluation and checkpoints --------------------------------------------
 
+    def checkpoint_modules(self) -> dict[str, torch.nn.Module]:
+        """What a checkpoint holds, by name: the policy, the behaviour policy of async rollouts, and
+        whatever else a subclass trains (extend the dict)."""
+        modules = {"policy": self.policy}
+        if self.rollouts is not None:
+            modules["behaviour"] = self.rollouts.behaviour
+        return modules
+
     def checkpoint_model(self) -> torch.nn.Module:
-        """The module whose weights a checkpoint holds: the policy, plus whatever else a subclass trains."""
-        return self.policy
+        """``checkpoint_modules`` as one module (the policy itself when it is alone)."""
+        modules = self.checkpoint_modules()
+        return modules["policy"] if len(modules) == 1 else torch.nn.ModuleDict(modules)
+
+    def close(self) -> None:
+        """Stop background sampling and leave the process group."""
+        if self.rollouts is not None:
+            self.rollouts.close()
+        self.dist.close()
 
     def _save_final(self, full_state: dict[str, torch.Tensor] | None) -> None:
         """The trained policy as a transformers directory, ``output_dir/final``."""
@@ -320,7 +367,11 @@ class RLTrainer:
     def _save(self) -> None:
         """Process 0 writes the checkpoint (each its shards under FSDP); every process waits for it."""
         state = {"model": self.checkpoint_model(), "optimizer": self.optimizer, "scheduler": self.scheduler}
-        extra = {"trainer": self.name, "config": self.config.model_dump(mode="json")}
+        extra = {
+            "trainer": self.name,
+            "modules": sorted(self.checkpoint_modules()),
+            "config": self.config.model_dump(mode="json"),
+        }
         if self.config.fsdp:
             save_sharded_checkpoint(
                 self.output_dir,
@@ -344,11 +395,19 @@ class RLTrainer:
             return False
         import json
 
-        saved_by = json.loads((path / "meta.json").read_text())["extra"].get("trainer", "grpo")
+        extra = json.loads((path / "meta.json").read_text())["extra"]
+        saved_by = extra.get("trainer", "grpo")
         if saved_by != self.name:
             raise TrainerConfigError(
                 f"output_dir {self.output_dir} holds checkpoints of the {saved_by} trainer, not {self.name}: "
                 "choose another output_dir, or set resume=false to start over there"
+            )
+        saved_modules = extra.get("modules", ["policy"])
+        if saved_modules != sorted(self.checkpoint_modules()):
+            raise TrainerConfigError(
+                f"output_dir {self.output_dir} holds checkpoints of {', '.join(saved_modules)}, this run trains "
+                f"{', '.join(sorted(self.checkpoint_modules()))} (was async_rollouts changed?): resume with the "
+                "same settings, choose another output_dir, or set resume=false"
             )
         load = load_sharded_checkpoint if is_sharded_checkpoint(path) else load_checkpoint
         state = load(path, model=self.checkpoint_model(), optimizer=self.optimizer, scheduler=self.scheduler)

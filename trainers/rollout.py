@@ -82,19 +82,26 @@ class HFEngine:
 
     @torch.no_grad()
     def generate(self, prompts: list[list[int]], params: SamplingParams) -> list[list[int]]:
+        device = next(self.model.parameters()).device
+        generator = None
         if params.seed is not None:
-            torch.manual_seed(params.seed)
+            if self.synced:  # transformers' generate draws from the global generator
+                torch.manual_seed(params.seed)
+            else:  # a private stream: sampling in a background thread leaves the global one alone
+                generator = torch.Generator(device=device).manual_seed(params.seed)
         was_training = self.model.training
         self.model.eval()
         try:
             completions: list[list[int]] = []
             for start in range(0, len(prompts), self.batch_size):
-                completions += self._generate_batch(prompts[start : start + self.batch_size], params)
+                completions += self._generate_batch(prompts[start : start + self.batch_size], params, generator)
         finally:
             self.model.train(was_training)
         return completions
 
-    def _generate_batch(self, prompts: list[list[int]], params: SamplingParams) -> list[list[int]]:
+    def _generate_batch(
+        self, prompts: list[list[int]], params: SamplingParams, generator: torch.Generator | None = None
+    ) -> list[list[int]]:
         device = next(self.model.parameters()).device
         if not self.synced:
             # A GRPO group repeats one prompt G times: prefill each distinct prompt once.
@@ -102,7 +109,7 @@ class HFEngine:
             rows = [distinct.setdefault(tuple(p), len(distinct)) for p in prompts]
             input_ids, attention_mask = self._left_pad([list(p) for p in distinct])
             expand = torch.tensor(rows, device=device)
-            return self._decode(input_ids.to(device), attention_mask.to(device), expand, params)
+            return self._decode(input_ids.to(device), attention_mask.to(device), expand, params, generator)
         input_ids, attention_mask = self._left_pad(prompts)
         width = input_ids.shape[1]
         sampling = params.temperature > 0
@@ -131,7 +138,12 @@ class HFEngine:
         return input_ids, attention_mask
 
     def _decode(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, expand: torch.Tensor, params: SamplingParams
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        expand: torch.Tensor,
+        params: SamplingParams,
+        generator: torch.Generator | None = None,
     ) -> list[list[int]]:
         """A lean sampling loop with a KV cache: one prefill, then one token per forward.
 
@@ -156,7 +168,7 @@ class HFEngine:
         finished = torch.zeros(batch, dtype=torch.bool, device=input_ids.device)
         steps = []
         for _ in range(params.max_new_tokens):
-            token = _pick(output.logits[:, -1, :].float(), params)
+            token = _pick(output.logits[:, -1, :].float(), params, generator)
             token = torch.where(finished, torch.full_like(token, self.pad_token_id), token)
             steps.append(token)
             finished |= torch.isin(token, eos)
@@ -182,8 +194,11 @@ class HFEngine:
         return tokens
 
 
-def _pick(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
-    """Next token per row [B] from last-position logits [B, V]: greedy at temperature 0, else sampled."""
+def _pick(logits: torch.Tensor, params: SamplingParams, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Next token per row [B] from last-position logits [B, V]: greedy at temperature 0, else sampled.
+
+    Uniform draws come from ``generator``, or from torch's global generator when it is None.
+    """
     if params.temperature <= 0:
         return logits.argmax(dim=-1)
     probs = torch.softmax(logits / params.temperature, dim=-1)
@@ -195,7 +210,8 @@ def _pick(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
     # Inverse-CDF sampling: the first token whose cumulative probability exceeds u ~ U[0, total) is token i
     # with probability p_i, and never a token of probability 0. Several times cheaper than ``torch.multinomial``.
     cumulative = probs.cumsum(dim=-1)
-    u = torch.rand_like(cumulative[:, -1:]) * cumulative[:, -1:]
+    total = cumulative[:, -1:]
+    u = torch.rand(total.shape, dtype=total.dtype, device=total.device, generator=generator) * total
     return (cumulative <= u).sum(dim=-1)
 
 
