@@ -5,6 +5,8 @@
     rlvr train --env ID --model M     train a model on an env (see --help for every option)
     rlvr sandbox build|check|status   the Docker sandbox of the code environments
     rlvr decontaminate --train T --eval E   drop training items that overlap evaluation sets
+    rlvr sample --env ID --model M    rejection sampling: keep the completions the env's verifiers accept
+    rlvr sft --data D --model M       supervised fine-tuning on such a data set
 
 Each subcommand is a function ``(args) -> exit code`` plus a parser set-up;
 ``COMMANDS`` maps names to them, so adding one is one entry.
@@ -81,6 +83,30 @@ def _decontaminate(args: argparse.Namespace) -> int:
     return run_decontaminate(args)
 
 
+def _sample_arguments(parser: argparse.ArgumentParser) -> None:
+    from trainers.sft_cli import add_sample_arguments
+
+    add_sample_arguments(parser)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from trainers.sft_cli import run_sample
+
+    return run_sample(args)
+
+
+def _sft_arguments(parser: argparse.ArgumentParser) -> None:
+    from trainers.sft_cli import add_sft_arguments
+
+    add_sft_arguments(parser)
+
+
+def _sft(args: argparse.Namespace) -> int:
+    from trainers.sft_cli import run_sft
+
+    return run_sft(args)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "envs": ("list registered environments", lambda parser: None, _envs),
     "demo": ("show a prompt and score sample completions", _demo_arguments, _demo),
@@ -91,6 +117,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
         _decontaminate_arguments,
         _decontaminate,
     ),
+    "sample": ("rejection sampling: keep the completions the env's verifiers accept", _sample_arguments, _sample),
+    "sft": ("supervised fine-tuning on prompts and completions (e.g. from rlvr sample)", _sft_arguments, _sft),
 }
 
 

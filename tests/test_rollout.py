@@ -1,6 +1,7 @@
 import importlib.util
 
 import pytest
+import torch
 
 from trainers.models import build_tiny_model
 from trainers.rollout import HFEngine, SamplingParams, make_engine
@@ -125,3 +126,14 @@ def test_repeated_prompts_share_one_prefill_and_decode_like_distinct_ones(tiny):
     assert engine.generate([a, a, b, a], greedy) == [alone[tuple(a)], alone[tuple(a)], alone[tuple(b)], alone[tuple(a)]]
     sampled = engine.generate([a] * 16, SamplingParams(max_new_tokens=8, seed=3))
     assert len({tuple(c) for c in sampled}) > 1  # one prefill, still independent samples
+
+
+def test_seeded_sampling_leaves_the_global_random_stream_alone(tiny):
+    # sampling may run on a background thread (async rollouts) beside code that draws from the global stream
+    model, tokenizer = tiny
+    engine = HFEngine(model, tokenizer.pad_token_id, tokenizer.eos_token_id)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    engine.generate([[2, 5, 6]] * 4, SamplingParams(max_new_tokens=5, temperature=1.0, seed=7))
+    assert torch.equal(torch.rand(3), expected)

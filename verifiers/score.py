@@ -40,6 +40,9 @@ class Status(str, Enum):
     """The task itself is broken (for example an unparseable reference)."""
     VERIFIER_ERROR = "verifier_error"
     """The verifier crashed; a bug in the checker, never the model's fault."""
+    GRADER_ERROR = "grader_error"
+    """A model grader gave no usable grade: its backend failed (HTTP error,
+    time-out, refused connection) or its output held no grade in [0, 1]."""
 
     @property
     def is_judgement(self) -> bool:
@@ -47,7 +50,7 @@ class Status(str, Enum):
         return self not in _NO_JUDGEMENT
 
 
-_NO_JUDGEMENT = frozenset({Status.DATA_ERROR, Status.VERIFIER_ERROR})
+_NO_JUDGEMENT = frozenset({Status.DATA_ERROR, Status.VERIFIER_ERROR, Status.GRADER_ERROR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,7 @@ class Score:
 
     Attributes:
         value: the score in [0, 1], or ``None`` when no judgement was possible
-            (status ``data_error`` or ``verifier_error``).
+            (status ``data_error``, ``verifier_error`` or ``grader_error``).
         status: why the score is what it is.
         details: small, JSON-friendly facts for logs (extracted answer,
             reference, ...). Read-only.
