@@ -1,5 +1,6 @@
 """The examples run as documented."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +34,24 @@ def test_grpo_vs_ppo_example_writes_a_report_with_plots(tmp_path):
         assert f"({image})" in report
         assert (tmp_path / image).read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "ppo" / "metrics.jsonl").exists() and (tmp_path / "grpo" / "metrics.jsonl").exists()
+
+
+def test_r1_pipeline_runs_each_stage_on_what_the_one_before_wrote(tmp_path):
+    environment = {
+        **os.environ,
+        "STEPS": "2",
+        "PROMPTS": "16",
+        "EVAL": "8",
+        "RLVR": str(Path(sys.executable).with_name("rlvr")),
+    }
+    result = subprocess.run(
+        ["bash", str(EXAMPLES / "r1_pipeline.sh"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("held-out accuracy") == 3  # both RL stages and the SFT
+    for written in ("rl1/final/config.json", "sample/summary.json", "sft/final/config.json", "rl2/final/config.json"):
+        assert (tmp_path / written).exists(), written
