@@ -26,3 +26,25 @@ def sandbox_pool():
 
     with SandboxPool(SandboxConfig(pool_size=2)) as pool:
         yield pool
+
+
+@pytest.fixture(scope="session")
+def cold_started_tiny(tmp_path_factory):
+    """The tiny model after a 50-step cold start on rlvr/Arithmetic-v0 (level 1, equation template), saved.
+
+    About 40% right held out, so sampling it gives both right and wrong answers.
+    """
+    from trainers.config import GRPOConfig
+    from trainers.models import load_policy, save_policy
+    from trainers.sft import cold_start
+
+    path = tmp_path_factory.mktemp("cold") / "model"
+    model, tokenizer = load_policy("tiny")
+    cold_start(
+        model,
+        tokenizer,
+        GRPOConfig(env_options={"level": 1, "template": "equation"}, cold_start_steps=50),
+        progress=False,
+    )
+    save_policy(model, tokenizer, path)
+    return path

@@ -8,35 +8,25 @@ import datasets
 import pytest
 
 import envs
-from trainers.config import GRPOConfig
 from trainers.evaluate import EVAL_SEED_OFFSET
-from trainers.models import load_policy, save_policy
 from trainers.sample import SAMPLE_SEED_OFFSET, AcceptanceChecks, SampleConfig, sample
-from trainers.sft import cold_start, load_sft_dataset
+from trainers.sft import load_sft_dataset
 from trainers.sft_cli import add_sample_arguments, run_sample
 from verifiers import Score, Status
 
 EASY = {"level": 1, "template": "equation"}
 
 
-@pytest.fixture(scope="module")
-def cold(tmp_path_factory) -> Path:
-    """A tiny model after a short cold start: about 40% right, so sampling gives both right and wrong answers."""
-    path = tmp_path_factory.mktemp("cold") / "model"
-    model, tokenizer = load_policy("tiny")
-    cold_start(model, tokenizer, GRPOConfig(env_options=EASY, cold_start_steps=50), progress=False)
-    save_policy(model, tokenizer, path)
-    return path
-
-
-def config(cold: Path, out: Path, **overrides) -> SampleConfig:
-    values = dict(env_options=EASY, model=str(cold), out=out, prompts=24, k=8, max_new_tokens=4, progress=False)
+def config(cold_started_tiny: Path, out: Path, **overrides) -> SampleConfig:
+    values = dict(
+        env_options=EASY, model=str(cold_started_tiny), out=out, prompts=24, k=8, max_new_tokens=4, progress=False
+    )
     values.update(overrides)
     return SampleConfig(**values)
 
 
-def test_kept_completions_score_the_max_reward_and_are_distinct(cold, tmp_path):
-    result = sample(config(cold, tmp_path / "s"))
+def test_kept_completions_score_the_max_reward_and_are_distinct(cold_started_tiny, tmp_path):
+    result = sample(config(cold_started_tiny, tmp_path / "s"))
     rows, summary = result.dataset.to_list(), result.summary
     assert rows and summary["kept"] == len(rows)
     assert 0 < summary["accepted"] < summary["drawn"] == 24 * 8  # some right, some wrong: the filter filtered
@@ -56,9 +46,9 @@ def test_kept_completions_score_the_max_reward_and_are_distinct(cold, tmp_path):
     assert all(p["acceptance_rate"] == p["accepted"] / 8 for p in per_prompt)
 
 
-def test_identical_completions_of_a_prompt_are_kept_once(cold, tmp_path):
+def test_identical_completions_of_a_prompt_are_kept_once(cold_started_tiny, tmp_path):
     # greedy decoding draws the same completion k times
-    result = sample(config(cold, tmp_path / "s", temperature=0.0, k=4, min_reward=0.0))
+    result = sample(config(cold_started_tiny, tmp_path / "s", temperature=0.0, k=4, min_reward=0.0))
     summary = result.summary
     assert summary["drawn"] == 24 * 4 and summary["distinct"] == 24
     assert all(p["accepted"] in (0, 4) and p["kept"] <= 1 for p in summary["per_prompt"])
@@ -66,31 +56,31 @@ def test_identical_completions_of_a_prompt_are_kept_once(cold, tmp_path):
     assert len(prompts) == len(set(prompts))  # and a prompt posed under two seeds is not repeated either
 
 
-def test_min_reward_zero_keeps_every_judged_completion(cold, tmp_path):
-    result = sample(config(cold, tmp_path / "s", min_reward=0.0))
+def test_min_reward_zero_keeps_every_judged_completion(cold_started_tiny, tmp_path):
+    result = sample(config(cold_started_tiny, tmp_path / "s", min_reward=0.0))
     assert result.summary["accepted"] == result.summary["drawn"]
     assert any(row["reward"] == 0.0 for row in result.dataset)
 
 
-def test_extra_acceptance_checks_are_required_too(cold, tmp_path):
+def test_extra_acceptance_checks_are_required_too(cold_started_tiny, tmp_path):
     def no_leading_space(completion: str, task) -> Score:
         return Score.correct() if not completion.startswith(" ") else Score.fail(Status.WRONG)
 
     def cannot_judge(completion: str, task) -> Score:
         return Score.no_judgement(Status.VERIFIER_ERROR)
 
-    base = sample(config(cold, tmp_path / "base"))
-    picky = sample(config(cold, tmp_path / "picky"), AcceptanceChecks([no_leading_space], threshold=1.0))
+    base = sample(config(cold_started_tiny, tmp_path / "base"))
+    picky = sample(config(cold_started_tiny, tmp_path / "picky"), AcceptanceChecks([no_leading_space], threshold=1.0))
     assert {r["completion"] for r in picky.dataset} == {
         r["completion"] for r in base.dataset if not r["completion"].startswith(" ")
     }
     assert picky.summary["accepted_by_rubric"] == base.summary["accepted_by_rubric"]
-    unjudged = sample(config(cold, tmp_path / "none"), AcceptanceChecks([cannot_judge], threshold=0.0))
+    unjudged = sample(config(cold_started_tiny, tmp_path / "none"), AcceptanceChecks([cannot_judge], threshold=0.0))
     assert unjudged.summary["kept"] == 0
 
 
-def test_the_written_data_set_round_trips(cold, tmp_path):
-    result = sample(config(cold, tmp_path / "s"))
+def test_the_written_data_set_round_trips(cold_started_tiny, tmp_path):
+    result = sample(config(cold_started_tiny, tmp_path / "s"))
     rows = result.dataset.to_list()
     from_disk = datasets.load_from_disk(str(tmp_path / "s" / "data"))
     assert from_disk.to_list() == rows
@@ -126,10 +116,10 @@ def _cli(*argv: str) -> int:
     return run_sample(parser.parse_args(list(argv)))
 
 
-def test_cli_writes_the_data_set_and_reports(cold, tmp_path, capsys):
+def test_cli_writes_the_data_set_and_reports(cold_started_tiny, tmp_path, capsys):
     out = tmp_path / "cli"
     code = _cli(
-        "--env-options", json.dumps(EASY), "--model", str(cold), "--prompts", "8", "--k", "4",
+        "--env-options", json.dumps(EASY), "--model", str(cold_started_tiny), "--prompts", "8", "--k", "4",
         "--max-new-tokens", "4", "--temperature", "0.8", "--seed", "3", "--out", str(out), "--progress", "false",
     )  # fmt: skip
     assert code == 0
@@ -173,8 +163,8 @@ def even_grader_url():
     server.shutdown()
 
 
-def test_a_model_grader_endpoint_must_accept_the_kept_completions_too(cold, tmp_path, even_grader_url):
-    common = ["--env-options", json.dumps(EASY), "--model", str(cold), "--prompts", "16", "--k", "4"]
+def test_a_model_grader_endpoint_must_accept_the_kept_completions_too(cold_started_tiny, tmp_path, even_grader_url):
+    common = ["--env-options", json.dumps(EASY), "--model", str(cold_started_tiny), "--prompts", "16", "--k", "4"]
     common += ["--max-new-tokens", "4", "--progress", "false"]
     assert _cli(*common, "--out", str(tmp_path / "rubric")) == 0
     assert _cli(*common, "--out", str(tmp_path / "graded"), "--grader-url", even_grader_url) == 0

@@ -17,13 +17,12 @@ from trainers.episodes import PromptRenderer
 from trainers.grpo import train_grpo
 from trainers.logprobs import pad_batch
 from trainers.metrics import read_metrics
-from trainers.models import load_policy, save_policy
+from trainers.models import load_policy
 from trainers.sample import SampleConfig, sample
 from trainers.sft import (
     SFTConfig,
     SFTExample,
     SFTInputError,
-    cold_start,
     completion_loss,
     encode_example,
     examples_from_dataset,
@@ -36,19 +35,14 @@ EASY = {"level": 1, "template": "equation"}
 
 
 @pytest.fixture(scope="module")
-def cold(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cold") / "model"
-    model, tokenizer = load_policy("tiny")
-    cold_start(model, tokenizer, GRPOConfig(env_options=EASY, cold_start_steps=50), progress=False)
-    save_policy(model, tokenizer, path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def sampled(cold, tmp_path_factory) -> Path:
+def sampled(cold_started_tiny, tmp_path_factory) -> Path:
     """Accepted completions of the cold-started model: 256 prompts, so most of the 81 problems are covered."""
     out = tmp_path_factory.mktemp("sampled")
-    sample(SampleConfig(env_options=EASY, model=str(cold), out=out, prompts=256, k=8, max_new_tokens=4, progress=False))
+    sample(
+        SampleConfig(
+            env_options=EASY, model=str(cold_started_tiny), out=out, prompts=256, k=8, max_new_tokens=4, progress=False
+        )
+    )
     return out
 
 
@@ -79,10 +73,10 @@ def data_loss(model_path: Path, data: Path) -> float:
         return float(completion_loss(model, batch))
 
 
-def test_sft_on_accepted_samples_lowers_the_loss_and_raises_held_out_accuracy(cold, sampled, tmp_path):
-    result = train_sft(sft_config(sampled, cold, tmp_path / "sft"))
+def test_sft_on_accepted_samples_lowers_the_loss_and_raises_held_out_accuracy(cold_started_tiny, sampled, tmp_path):
+    result = train_sft(sft_config(sampled, cold_started_tiny, tmp_path / "sft"))
     assert result.model_dir == tmp_path / "sft" / "final"
-    assert data_loss(result.model_dir, sampled) < data_loss(cold, sampled) - 0.05
+    assert data_loss(result.model_dir, sampled) < data_loss(cold_started_tiny, sampled) - 0.05
     assert result.eval_after["accuracy"] > result.eval_before["accuracy"] + 0.03, (
         result.eval_before,
         result.eval_after,
@@ -95,9 +89,11 @@ def test_sft_on_accepted_samples_lowers_the_loss_and_raises_held_out_accuracy(co
     assert (tmp_path / "sft" / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_steps_override_epochs_and_jsonl_is_read(cold, sampled, tmp_path):
+def test_steps_override_epochs_and_jsonl_is_read(cold_started_tiny, sampled, tmp_path):
     result = train_sft(
-        sft_config(sampled / "samples.jsonl", cold, tmp_path / "sft", steps=7, batch_size=4, eval_prompts=0)
+        sft_config(
+            sampled / "samples.jsonl", cold_started_tiny, tmp_path / "sft", steps=7, batch_size=4, eval_prompts=0
+        )
     )
     assert len(result.losses) == 7 and result.eval_before == {} and result.eval_after == {}
     assert result.examples == len(load_sft_dataset(sampled))

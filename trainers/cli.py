@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import types
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from trainers.config import GRPOConfig, PPOConfig, TrainerConfig, TrainerConfigError, load_config_file
+from trainers.flags import add_field_flag, default_text
 
 __all__ = ["TRAINERS", "TrainerSpec", "add_train_arguments", "config_from_args", "run_train"]
 
@@ -73,12 +71,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=None, help="YAML or JSON file with config fields")
     for name, owners in _fields_by_trainer().items():
         field = TRAINERS[owners[0]].config.model_fields[name]
-        flag = "--" + name.replace("_", "-")
         help_text = f"{field.description} ({_owners_text(owners)}default: {_defaults_text(name, owners)})"
-        if _base_type(field.annotation) is bool:
-            parser.add_argument(flag, dest=name, type=_parse_bool, default=None, metavar="BOOL", help=help_text)
-        else:
-            parser.add_argument(flag, dest=name, type=_parser(field.annotation), default=None, help=help_text)
+        add_field_flag(parser, name, field, help_text)
 
 
 def trainer_name(args: argparse.Namespace) -> str:
@@ -146,7 +140,7 @@ def _owners_text(owners: list[str]) -> str:
 
 def _defaults_text(name: str, owners: list[str]) -> str:
     defaults = {
-        trainer: _default_text(TRAINERS[trainer].config.model_fields[name].get_default(call_default_factory=True))
+        trainer: default_text(TRAINERS[trainer].config.model_fields[name].get_default(call_default_factory=True))
         for trainer in owners
     }
     if len(set(defaults.values())) == 1:
@@ -168,35 +162,3 @@ def _explain(error: ValidationError, trainer: str) -> str:
                 message += f" (it is one of {', '.join(owners[field])})"
         problems.append(f"{flag}: {message}")
     return "; ".join(problems)
-
-
-def _base_type(annotation: Any) -> Any:
-    """``bool | None`` -> ``bool``; other annotations unchanged."""
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0] if len(args) == 1 else annotation
-    return annotation
-
-
-def _parser(annotation: Any) -> Callable[[str], Any]:
-    base = _base_type(annotation)
-    if base in (int, float):
-        return base
-    if base is str or base is Path or typing.get_origin(base) is typing.Literal:
-        return str
-    return json.loads  # dicts, lists, nested models: JSON on the command line
-
-
-def _parse_bool(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
-def _default_text(value: Any) -> str:
-    if isinstance(value, BaseModel):
-        return json.dumps(value.model_dump(mode="json"))
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)

@@ -14,16 +14,12 @@ are their one-line help texts.
 from __future__ import annotations
 
 import argparse
-import json
-import types
-import typing
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
+from trainers.flags import add_field_flag, default_text
 from trainers.sample import SampleConfig
 from trainers.sft import SFTConfig
 
@@ -108,17 +104,9 @@ def run_sft(args: argparse.Namespace) -> int:
 
 def _add_fields(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
     for name, field in model.model_fields.items():
-        flag = "--" + name.replace("_", "-")
         required = field.default is PydanticUndefined and field.default_factory is None
-        default = "required" if required else f"default: {_default_text(field.get_default(call_default_factory=True))}"
-        help_text = f"{field.description} ({default})"
-        base = _base_type(field.annotation)
-        if base is bool:
-            parser.add_argument(
-                flag, dest=name, type=_parse_bool, default=None, metavar="BOOL", required=required, help=help_text
-            )
-        else:
-            parser.add_argument(flag, dest=name, type=_parser(base), default=None, required=required, help=help_text)
+        default = "required" if required else f"default: {default_text(field.get_default(call_default_factory=True))}"
+        add_field_flag(parser, name, field, f"{field.description} ({default})", required=required)
 
 
 def _config(args: argparse.Namespace, model: type[Any], command: str) -> Any:
@@ -137,39 +125,3 @@ def _quiet_transformers() -> None:
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # our own bar shows progress; theirs would interleave
-
-
-def _base_type(annotation: Any) -> Any:
-    """``bool | None`` -> ``bool``; other annotations unchanged."""
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0] if len(args) == 1 else annotation
-    return annotation
-
-
-def _parser(base: Any) -> Callable[[str], Any]:
-    if base in (int, float):
-        return typing.cast(Callable[[str], Any], base)
-    if base is str or base is Path or typing.get_origin(base) is typing.Literal:
-        return str
-    return _json
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected JSON, got {text!r} ({error})") from None
-
-
-def _parse_bool(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
-def _default_text(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)

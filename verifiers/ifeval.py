@@ -61,6 +61,7 @@ __all__ = [
     "detect_language",
     "final_text",
     "instruction_variants",
+    "language_factory",
     "parse_instruction",
 ]
 
@@ -181,7 +182,8 @@ def _capital_words(text: str) -> int:
 
 
 @functools.cache
-def _language_factory() -> Any:
+def language_factory() -> Any:
+    """langdetect's detector factory with its profiles loaded and seed 0, built once per process."""
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
     factory = DetectorFactory()
@@ -194,7 +196,7 @@ def detect_language(text: str) -> str | None:
     """The ISO 639-1 code langdetect gives ``text`` (seed 0), or None when it cannot tell."""
     from langdetect.lang_detect_exception import LangDetectException
 
-    detector = _language_factory().create()
+    detector = language_factory().create()
     try:
         detector.append(text[:_LANGDETECT_CHARS])
         return str(detector.detect())

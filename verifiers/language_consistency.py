@@ -102,6 +102,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from verifiers.ifeval import language_factory
 from verifiers.score import Score, Status
 
 __all__ = [
@@ -305,22 +306,12 @@ def normalize_language(language: str) -> str:
     return code
 
 
-@functools.cache
-def _language_factory() -> Any:
-    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-
-    factory = DetectorFactory()
-    factory.load_profile(PROFILES_DIRECTORY)
-    factory.seed = 0  # langdetect samples; a fixed seed makes its verdict a function of the text
-    return factory
-
-
 @functools.lru_cache(maxsize=4096)
 def _detect(chunk: str) -> tuple[tuple[str, float], ...]:
     """langdetect's ``(language, probability)`` guesses for ``chunk``, most probable first; empty if it cannot tell."""
     from langdetect.lang_detect_exception import LangDetectException
 
-    detector = _language_factory().create()
+    detector = language_factory().create()
     try:
         detector.append(chunk)
         guesses = detector.get_probabilities()
