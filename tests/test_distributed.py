@@ -88,3 +88,11 @@ def test_torchrun_runs_ppo_with_policy_and_critic_in_step(tmp_path):
     assert [r["step"] for r in read_metrics(run_dir / "metrics.jsonl") if r["split"] == "train"] == [1, 2, 3]
     saved = torch.load(run_dir / "checkpoints" / "step-00000003" / "model.pt", weights_only=True)
     assert any(name.startswith("critic.") for name in saved)
+
+
+def test_torchrun_with_async_rollouts_keeps_the_replicas_in_step(tmp_path):
+    run_dir = tmp_path / "async"
+    torchrun_train(run_dir, 4, "--async-rollouts", "true")  # the run fails if the replicas drift apart
+    assert [r["step"] for r in read_metrics(run_dir / "metrics.jsonl") if r["split"] == "train"] == [1, 2, 3, 4]
+    saved = torch.load(run_dir / "checkpoints" / "step-00000004" / "model.pt", weights_only=True)
+    assert any(name.startswith("behaviour.") for name in saved)
