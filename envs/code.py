@@ -58,6 +58,7 @@ from envs.code_problems import FAMILIES, Problem
 from envs.registration import register
 from envs.task import (
     DatasetSource,
+    DecontaminationOptions,
     GeneratedOrDataset,
     ProceduralSource,
     Task,
@@ -142,7 +143,7 @@ class CodeTask(Task):
 # --- Code-v0: procedural tasks ---------------------------------------------------
 
 
-class CodeConfig(BaseModel):
+class CodeConfig(DecontaminationOptions):
     """Task options of rlvr/Code-v0."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

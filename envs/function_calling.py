@@ -74,10 +74,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from envs.registration import register
-from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, check_source_options, read_dataset
+from envs.task import (
+    DecontaminationOptions,
+    GeneratedOrDataset,
+    ProceduralSource,
+    Task,
+    TaskSource,
+    check_source_options,
+    read_dataset,
+)
 from envs.templates import R1, PromptTemplate
 from envs.tool_library import TOOLS, Tool
 from verifiers.extract import AnswerFormat
@@ -227,7 +235,7 @@ _GENERATOR_FIELDS = frozenset({"no_call_share", "parallel_share", "max_distracto
 _DATASET_FIELDS = frozenset({"format", "split", "subset"})
 
 
-class FunctionCallingConfig(BaseModel):
+class FunctionCallingConfig(DecontaminationOptions):
     """Task options of rlvr/FunctionCalling-v0."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

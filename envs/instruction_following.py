@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from envs.instruction_prompts import (
     BASE_PROMPTS,
@@ -43,7 +43,15 @@ from envs.instruction_prompts import (
     sample_constraints,
 )
 from envs.registration import register
-from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, check_source_options, read_dataset
+from envs.task import (
+    DecontaminationOptions,
+    GeneratedOrDataset,
+    ProceduralSource,
+    Task,
+    TaskSource,
+    check_source_options,
+    read_dataset,
+)
 from envs.templates import PromptTemplate
 from verifiers.extract import AnswerFormat
 from verifiers.rubric import Criterion, Rubric
@@ -161,7 +169,7 @@ _GENERATOR_FIELDS = frozenset({"min_constraints", "max_constraints", "instructio
 _DATASET_FIELDS = frozenset({"split", "subset"})
 
 
-class InstructionConfig(BaseModel):
+class InstructionConfig(DecontaminationOptions):
     """Task options of rlvr/InstructionFollowing-v0."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

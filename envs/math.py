@@ -50,11 +50,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from envs.math_problems import MAX_STEPS, PROBLEMS, SIZES, generate_problem
 from envs.registration import register
-from envs.task import GeneratedOrDataset, ProceduralSource, Task, TaskSource, check_source_options, read_dataset
+from envs.task import (
+    DecontaminationOptions,
+    GeneratedOrDataset,
+    ProceduralSource,
+    Task,
+    TaskSource,
+    check_source_options,
+    read_dataset,
+)
 from envs.templates import BOXED, PLAIN, R1, PromptTemplate
 from verifiers.extract import extract_boxed
 from verifiers.math_answer import MathAnswer
@@ -115,7 +123,7 @@ _GENERATOR_FIELDS = frozenset({"problems", "min_steps", "max_steps", "size", "le
 _DATASET_FIELDS = frozenset({"format", "split", "subset"})
 
 
-class MathConfig(BaseModel):
+class MathConfig(DecontaminationOptions):
     """Task options of rlvr/Math-v0."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

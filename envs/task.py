@@ -13,9 +13,10 @@ Two kinds of source:
   ``generate(random.Random(i))``. ``FunctionSource`` wraps a plain function.
 * ``DatasetSource``: a fixed list of tasks (a file, a hub data set).
 
-A family that can do both is a ``GeneratedOrDataset``; its data-set loader
-also takes ``decontaminate_against`` (``DecontaminationOptions``), which
-drops the records that overlap evaluation sets (``envs.decontaminate``).
+A family that can do both is a ``GeneratedOrDataset``; its config model
+subclasses ``DecontaminationOptions``, so its data-set loader also takes
+``decontaminate_against``, which drops the records that overlap evaluation
+sets (``envs.decontaminate``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from envs.decontaminate import DecontaminationReport
@@ -42,7 +43,6 @@ __all__ = [
     "TaskSource",
     "check_source_options",
     "read_dataset",
-    "with_decontamination",
 ]
 
 
@@ -152,10 +152,9 @@ def check_source_options(
 
 
 class DecontaminationOptions(BaseModel):
-    """The data-set options every ``GeneratedOrDataset`` family takes: decontamination against eval sets.
+    """Decontamination against evaluation sets: the base of every ``GeneratedOrDataset`` family's config model.
 
-    ``GeneratedOrDataset`` adds these fields to a family's ``config_model``
-    (when it has a ``dataset`` field and does not declare them itself), so
+    A family's config subclasses it and declares its own ``dataset`` field, so
     ``envs.make(id, dataset=..., decontaminate_against=[...])`` works for
     every family. The rule is ``envs.decontaminate``'s (Tulu 3).
     """
@@ -185,19 +184,6 @@ class DecontaminationOptions(BaseModel):
         return self
 
 
-def with_decontamination(model: type[BaseModel], qualname: str | None = None) -> type[BaseModel]:
-    """``model`` with the ``DecontaminationOptions`` fields added after its own; the same name and settings.
-
-    ``qualname`` is where the new class can be found for pickling (for
-    ``GeneratedOrDataset``: ``"<Source>.config_model"``).
-    """
-    wrapped: type[BaseModel] = create_model(
-        model.__name__, __base__=(DecontaminationOptions, model), __module__=model.__module__, __doc__=model.__doc__
-    )
-    wrapped.__qualname__ = qualname or model.__qualname__
-    return wrapped
-
-
 class GeneratedOrDataset(TaskSource):
     """A family's tasks: its own generator, or a data set when the config names one.
 
@@ -205,13 +191,11 @@ class GeneratedOrDataset(TaskSource):
     field; its fields are the keyword options) and implements
     ``generator(config)`` and ``read(config)``.
 
-    Every such family also takes the data-set options of
-    ``DecontaminationOptions`` (``decontaminate_against``,
-    ``decontaminate_threshold``): defining the subclass adds them to its
-    ``config_model`` unless the model declares them or has no ``dataset``
-    field. With ``decontaminate_against``, the records that ``read`` returns
-    whose ``question`` overlaps the evaluation sets are left out after
-    reading, with a warning that counts them.
+    The config model subclasses ``DecontaminationOptions``
+    (``decontaminate_against``, ``decontaminate_threshold``). With
+    ``decontaminate_against``, the records that ``read`` returns whose
+    ``question`` overlaps the evaluation sets are left out after reading,
+    with a warning that counts them.
 
     Attributes:
         config: the validated options.
@@ -223,17 +207,6 @@ class GeneratedOrDataset(TaskSource):
     """
 
     config_model: ClassVar[type[Any]]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        model = cls.__dict__.get("config_model")
-        if (
-            isinstance(model, type)
-            and issubclass(model, BaseModel)
-            and "dataset" in model.model_fields
-            and not {"decontaminate_against", "decontaminate_threshold"} & set(model.model_fields)
-        ):
-            cls.config_model = with_decontamination(model, f"{cls.__qualname__}.config_model")
 
     def __init__(self, **options: Any) -> None:
         self.config = self.config_model(**options)
