@@ -38,22 +38,25 @@ from typing import Any
 import torch
 
 from trainers.episodes import Episode
+from trainers.logprobs import TokenBatch
 
 __all__ = ["BackgroundRollouts", "Rollout"]
 
 
 @dataclass(frozen=True)
 class Rollout:
-    """One step's sampled episodes, and how likely the sampling policy found their tokens.
+    """One step's sampled episodes, their tokens, and how likely the sampling policy found them.
 
     Attributes:
         episodes: the step's episodes, prompt by prompt.
-        behaviour_logp: ``[B, L - 1]`` log-probs (nats) of the episodes' tokens under the
-            policy that sampled them, laid out as ``pad_batch`` of the episodes lays them out;
-            None when the trainer's own policy sampled them (synchronous training).
+        batch: the episodes' tokens, right-padded (``pad_batch``), on the trainer's device.
+        behaviour_logp: ``[B, L - 1]`` log-probs (nats) of ``batch``'s tokens under the
+            policy that sampled them; None when the trainer's own policy sampled them
+            (synchronous training).
     """
 
     episodes: list[Episode]
+    batch: TokenBatch
     behaviour_logp: torch.Tensor | None = None
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from trainers.config import GRPOConfig, PPOConfig, TrainerConfig, TrainerConfigError, load_config_file
-from trainers.flags import add_field_flag, default_text
+from trainers.flags import add_field_flag, default_text, describe_errors
 
 __all__ = ["TRAINERS", "TrainerSpec", "add_train_arguments", "config_from_args", "run_train"]
 
@@ -151,14 +151,12 @@ def _defaults_text(name: str, owners: list[str]) -> str:
 def _explain(error: ValidationError, trainer: str) -> str:
     """Each problem as ``--flag: message``; a field of another trainer says which trainers take it."""
     owners = _fields_by_trainer()
-    problems = []
-    for item in error.errors():
-        flag = "--" + ".".join(map(str, item["loc"])).replace("_", "-")
-        message = item["msg"]
+
+    def message(item: dict[str, Any]) -> str:
+        if item["type"] != "extra_forbidden":
+            return str(item["msg"])
         field = str(item["loc"][0]) if item["loc"] else ""
-        if item["type"] == "extra_forbidden":
-            message = f"not an option of the {trainer} trainer"
-            if field in owners:
-                message += f" (it is one of {', '.join(owners[field])})"
-        problems.append(f"{flag}: {message}")
-    return "; ".join(problems)
+        taken_by = f" (it is one of {', '.join(owners[field])})" if field in owners else ""
+        return f"not an option of the {trainer} trainer{taken_by}"
+
+    return describe_errors(error, message)

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-__all__ = ["add_field_flag", "base_type", "default_text", "flag_name", "parse_bool", "value_parser"]
+__all__ = ["add_field_flag", "base_type", "default_text", "describe_errors", "flag_name", "parse_bool", "value_parser"]
 
 
 def flag_name(field: str) -> str:
@@ -81,6 +81,19 @@ def default_text(value: Any) -> str:
     if isinstance(value, BaseModel):
         return json.dumps(value.model_dump(mode="json"))
     return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def describe_errors(error: ValidationError, message: Callable[[dict[str, Any]], str] | None = None) -> str:
+    """A config's validation errors as ``--flag: message; --flag: message``.
+
+    ``message`` may rewrite an error's message (it gets pydantic's error dict); by default pydantic's own.
+    """
+    problems = []
+    for item in error.errors():
+        location = ".".join(map(str, item["loc"])).replace("_", "-")
+        text = message(dict(item)) if message else item["msg"]
+        problems.append(f"--{location}: {text}" if location else text)
+    return "; ".join(problems)
 
 
 def _json(text: str) -> Any:

@@ -21,15 +21,13 @@ shared with PPO; this module is the GRPO step.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from trainers.config import GRPOConfig
 from trainers.episodes import Episode
 from trainers.grpo_loss import group_advantages, grpo_loss, zero_std_groups
-from trainers.logprobs import TokenBatch, pad_batch, token_logprobs
-from trainers.rl_trainer import RLTrainer, TrainResult, episode_metrics
+from trainers.logprobs import TokenBatch, token_logprobs
+from trainers.rl_trainer import RLTrainer, TrainResult, episode_metrics, episode_rewards
 
 __all__ = ["GRPOResult", "GRPOTrainer", "train_grpo"]
 
@@ -63,9 +61,7 @@ class GRPOTrainer(RLTrainer):
         if config.filter_zero_std_groups:
             keep &= ~flat.repeat_interleave(config.group_size)
 
-        batch = pad_batch([e.token_ids for e in episodes], [e.loss_mask for e in episodes], self.tokenizer.pad_token_id)
-        batch = TokenBatch(batch.input_ids, batch.attention_mask, batch.loss_mask * keep[:, None].float())
-        batch = batch.to(self.device)
+        batch = rollout.batch.keep_rows(keep.to(self.device))
         advantages = advantages.to(self.device)
         if rollout.behaviour_logp is not None:  # sampled in the background by the policy one update ago
             old_logp: torch.Tensor | None = rollout.behaviour_logp
@@ -142,9 +138,7 @@ def _rewards(episodes: list[Episode], group_size: int) -> tuple[torch.Tensor, to
     group's mean, so it has zero advantage and does not move its group's
     statistics; it is also masked out of the loss.
     """
-    raw = [e.reward for e in episodes]
-    valid = torch.tensor([r is not None for r in raw])
-    values = torch.tensor([r if r is not None else math.nan for r in raw], dtype=torch.float32)
+    values, valid = episode_rewards(episodes)
     groups = values.view(-1, group_size)
     means = torch.nanmean(groups, dim=1, keepdim=True).nan_to_num(0.0)
     filled = torch.where(groups.isnan(), means.expand_as(groups), groups)

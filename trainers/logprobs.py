@@ -49,6 +49,10 @@ class TokenBatch:
             self.loss_mask[rows][:, : max(width - 1, 0)],
         )
 
+    def keep_rows(self, keep: torch.Tensor) -> TokenBatch:
+        """The same batch with the loss mask zeroed on the rows where ``keep`` ([B] bool) is false."""
+        return TokenBatch(self.input_ids, self.attention_mask, self.loss_mask * keep[:, None].to(self.loss_mask))
+
     def to(self, device: torch.device | str) -> TokenBatch:
         return TokenBatch(self.input_ids.to(device), self.attention_mask.to(device), self.loss_mask.to(device))
 

@@ -40,6 +40,7 @@ __all__ = [
     "build_char_tokenizer",
     "build_tiny_model",
     "load_policy",
+    "resolve_device",
     "save_policy",
 ]
 
@@ -157,6 +158,13 @@ def build_tiny_model(size: str = "tiny", seed: int = 0) -> tuple[LlamaForCausalL
     generation.eos_token_id = tokenizer.eos_token_id
     tokenizer.model_max_length = config.max_position_embeddings
     return model, tokenizer
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """The device a ``device`` option names: ``"auto"`` is CUDA (GPU ``local_rank``) when available, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
+    return torch.device(name)
 
 
 def load_policy(

@@ -43,11 +43,10 @@ import torch
 from torch import nn
 
 from trainers.config import PPOConfig, TrainerConfigError
-from trainers.episodes import Episode
 from trainers.grpo_loss import aggregate, k3_kl
-from trainers.logprobs import TokenBatch, pad_batch, token_logprobs
+from trainers.logprobs import TokenBatch, token_logprobs
 from trainers.ppo_loss import clipped_value_loss, gae, ppo_policy_loss, token_rewards, whiten
-from trainers.rl_trainer import RLTrainer, TrainResult, enable_gradient_checkpointing, episode_metrics
+from trainers.rl_trainer import RLTrainer, TrainResult, enable_gradient_checkpointing, episode_metrics, episode_rewards
 from trainers.value_model import ValueModel, token_values
 
 __all__ = ["PPOTrainer", "train_ppo"]
@@ -84,11 +83,10 @@ class PPOTrainer(RLTrainer):
         config = self.config
         rollout = self.next_rollout()
         episodes = rollout.episodes
-        rewards, valid = _rewards(episodes)
-        batch = pad_batch([e.token_ids for e in episodes], [e.loss_mask for e in episodes], self.tokenizer.pad_token_id)
+        rewards, valid = episode_rewards(episodes)
+        rewards = rewards.nan_to_num(0.0).to(self.device)
         # An episode the env could not judge has no reward to learn from: it is left out of every loss.
-        batch = TokenBatch(batch.input_ids, batch.attention_mask, batch.loss_mask * valid[:, None].float())
-        batch = batch.to(self.device)
+        batch = rollout.batch.keep_rows(valid.to(self.device))
         mask = batch.loss_mask
 
         # The sampling policy's log-probs: the background's (async_rollouts), else the policy's own.
@@ -98,7 +96,7 @@ class PPOTrainer(RLTrainer):
         ref_logp = self.reference_logprobs(batch)
         ref_or_old = ref_logp if ref_logp is not None else old_logp
         old_values = self._values_no_grad(batch)
-        per_token = token_rewards(rewards.to(self.device), old_logp, ref_or_old, mask, config.kl_coef)
+        per_token = token_rewards(rewards, old_logp, ref_or_old, mask, config.kl_coef)
         advantages, returns = gae(per_token, old_values, mask, config.gamma, config.lam)
         if config.whiten_advantages:
             advantages = whiten(advantages, mask)
@@ -116,7 +114,7 @@ class PPOTrainer(RLTrainer):
 
         step_metrics = {
             "kl": float(aggregate(k3_kl(old_logp, ref_or_old), mask, "token_mean")),
-            "non_score_reward": float((per_token.sum(dim=1) - rewards.to(self.device) * valid.to(self.device)).mean()),
+            "non_score_reward": float((per_token.sum(dim=1) - rewards).mean()),  # the KL penalties alone
             "values/mean": float(aggregate(old_values, mask, "token_mean")),
             "returns/mean": float(aggregate(returns, mask, "token_mean")),
             "explained_variance": _explained_variance(old_values, returns, mask),
@@ -166,18 +164,9 @@ class PPOTrainer(RLTrainer):
         stepped = self.clip_and_step(list(self.policy.parameters()), list(self.critic.parameters()))
         return {**sums, **stepped}
 
-    @torch.no_grad()
     def _values_no_grad(self, batch: TokenBatch) -> torch.Tensor:
         """``[B, L - 1]`` critic values of ``batch`` in eval mode, micro-batch by micro-batch."""
-        self.critic.eval()
-        width = batch.input_ids.shape[1] - 1
-        parts = []
-        micro = len(batch) // self.config.gradient_accumulation_steps
-        for start in range(0, len(batch), micro):
-            values = token_values(self.critic, batch.select(slice(start, start + micro)))
-            parts.append(torch.nn.functional.pad(values, (0, width - values.shape[1])))
-        self.critic.train()
-        return torch.cat(parts)
+        return self.per_token_no_grad(self.critic, lambda part: token_values(self.critic, part), batch)
 
 
 def train_ppo(config: PPOConfig) -> TrainResult:
@@ -187,13 +176,6 @@ def train_ppo(config: PPOConfig) -> TrainResult:
         return trainer.train()
     finally:
         trainer.close()
-
-
-def _rewards(episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
-    """``([B] rewards, [B] judged)``; an episode the env could not judge gets reward 0 and ``judged`` false."""
-    valid = torch.tensor([e.reward is not None for e in episodes])
-    rewards = torch.tensor([e.reward if e.reward is not None else 0.0 for e in episodes], dtype=torch.float32)
-    return rewards, valid
 
 
 def _shuffle_seed(seed: int, step: int, rank: int) -> int:

@@ -20,8 +20,10 @@ point and resumed from its last checkpoint continues exactly where it was.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -41,16 +43,16 @@ from trainers.checkpoint import (
     save_sharded_checkpoint,
 )
 from trainers.config import TrainerConfig, TrainerConfigError
-from trainers.distributed import DistContext, full_state_dict, init_distributed, shard, shard_model
+from trainers.distributed import full_state_dict, init_distributed, shard, shard_model
 from trainers.episodes import Episode, PromptRenderer, collect_episodes
 from trainers.evaluate import EVAL_SEED_OFFSET, evaluate
 from trainers.logprobs import TokenBatch, pad_batch, token_logprobs
 from trainers.metrics import MetricsLogger, plot_curves
-from trainers.models import load_policy, save_policy
+from trainers.models import load_policy, resolve_device, save_policy
 from trainers.rollout import SamplingParams, make_engine
 from trainers.sft import cold_start
 
-__all__ = ["RLTrainer", "TrainResult", "enable_gradient_checkpointing", "episode_metrics"]
+__all__ = ["RLTrainer", "TrainResult", "enable_gradient_checkpointing", "episode_metrics", "episode_rewards"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class RLTrainer:
             )
         self.output_dir = Path(config.output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.device = _device(config.device, self.dist)
+        self.device = resolve_device(config.device, self.dist.local_rank)
         self.dtype = (
             torch.bfloat16 if (config.bf16 if config.bf16 is not None else self.device.type == "cuda") else None
         )
@@ -139,8 +141,8 @@ class RLTrainer:
     def _sample_batch(self, model: Any, step: int) -> Rollout:
         """Step ``step``'s episodes sampled by ``model``, with ``model``'s log-probs of them (background thread)."""
         episodes = self.collect(step, self._behaviour_engine)
-        batch = pad_batch([e.token_ids for e in episodes], [e.loss_mask for e in episodes], self.tokenizer.pad_token_id)
-        return Rollout(episodes, self.logprobs_no_grad(model, batch.to(self.device)))
+        batch = self.padded(episodes)
+        return Rollout(episodes, batch, self.logprobs_no_grad(model, batch))
 
     def make_scheduler(self, optimizer_steps_per_step: int) -> None:
         """The learning-rate schedule over the run, for every parameter group of the optimizer."""
@@ -257,7 +259,8 @@ class RLTrainer:
         next step's batch starts sampling before this returns.
         """
         if self.rollouts is None:
-            return Rollout(self.collect(self.step, self.engine))
+            episodes = self.collect(self.step, self.engine)
+            return Rollout(episodes, self.padded(episodes))
         next_step = self.step + 1 if self.step + 1 < self.config.steps else None
         return self.rollouts.take(self.step, self.policy, next_step)
 
@@ -274,6 +277,11 @@ class RLTrainer:
             config.max_new_tokens, config.temperature, config.top_p, seed=_mix(config.seed, step, self.dist.rank)
         )
         return collect_episodes(self.envs, local_seeds, engine, self.renderer, params)
+
+    def padded(self, episodes: list[Episode]) -> TokenBatch:
+        """The episodes' tokens and loss masks, right-padded into one batch on the trainer's device."""
+        token_ids, masks = [e.token_ids for e in episodes], [e.loss_mask for e in episodes]
+        return pad_batch(token_ids, masks, self.tokenizer.pad_token_id).to(self.device)
 
     def clip_and_step(self, *parameter_sets: list[torch.nn.Parameter]) -> dict[str, float]:
         """Clip each set's gradient norm to ``max_grad_norm``, take an optimizer and scheduler step.
@@ -292,15 +300,29 @@ class RLTrainer:
     @torch.no_grad()
     def logprobs_no_grad(self, model: Any, batch: TokenBatch) -> torch.Tensor:
         """``[B, L - 1]`` log-probs of ``batch`` under ``model`` in eval mode, micro-batch by micro-batch."""
+
+        def score(part: TokenBatch) -> torch.Tensor:
+            return token_logprobs(model, part, self.config.temperature, group_size=self.shared_prompts)[0]
+
+        return self.per_token_no_grad(model, score, batch)
+
+    @torch.no_grad()
+    def per_token_no_grad(
+        self, model: Any, score: Callable[[TokenBatch], torch.Tensor], batch: TokenBatch
+    ) -> torch.Tensor:
+        """``score`` (a ``[b, l - 1]`` per-token tensor of a sub-batch) over all of ``batch``, as ``[B, L - 1]``.
+
+        Runs ``model`` in eval mode, one micro-batch (``gradient_accumulation_steps``) at a time, each trimmed of
+        its padding columns and padded back with zeros; the model's train/eval mode is restored afterwards.
+        """
         was_training = model.training
         model.eval()
         parts = []
         micro = len(batch) // self.config.gradient_accumulation_steps
         width = batch.input_ids.shape[1] - 1
         for start in range(0, len(batch), micro):
-            part = batch.select(slice(start, start + micro))
-            logp, _ = token_logprobs(model, part, self.config.temperature, group_size=self.shared_prompts)
-            parts.append(torch.nn.functional.pad(logp, (0, width - logp.shape[1])))
+            values = score(batch.select(slice(start, start + micro)))
+            parts.append(torch.nn.functional.pad(values, (0, width - values.shape[1])))
         model.train(was_training)
         return torch.cat(parts)
 
@@ -393,8 +415,6 @@ class RLTrainer:
         path = latest_checkpoint(self.output_dir)
         if path is None:
             return False
-        import json
-
         extra = json.loads((path / "meta.json").read_text())["extra"]
         saved_by = extra.get("trainer", "grpo")
         if saved_by != self.name:
@@ -414,6 +434,13 @@ class RLTrainer:
         self.step = int(state["step"])
         self.engine.update_weights(self.policy)
         return True
+
+
+def episode_rewards(episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``([B] rewards, [B] judged)``: float32 rewards, NaN where the env could not judge (reward None)."""
+    judged = torch.tensor([e.reward is not None for e in episodes])
+    rewards = torch.tensor([e.reward if e.reward is not None else math.nan for e in episodes], dtype=torch.float32)
+    return rewards, judged
 
 
 def episode_metrics(episodes: list[Episode], high: float) -> dict[str, float]:
@@ -446,12 +473,6 @@ def episode_metrics(episodes: list[Episode], high: float) -> dict[str, float]:
 
 
 # --- helpers --------------------------------------------------------------------
-
-
-def _device(name: str, context: DistContext) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda", context.local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    return torch.device(name)
 
 
 def _mix(seed: int, step: int, rank: int = 0) -> int:

@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import envs
@@ -143,11 +142,9 @@ def grader_checks(config: SampleConfig) -> AcceptanceChecks | None:
     if config.grader_url is not None:
         backend: Any = OpenAIBackend(config.grader_url, config.grader_name)
     elif config.grader_model is not None:
-        from trainers.models import load_policy
+        from trainers.models import load_policy, resolve_device
 
-        auto = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        device = auto if config.device == "auto" else torch.device(config.device)
-        model, tokenizer = load_policy(config.grader_model, device=device, seed=config.seed)
+        model, tokenizer = load_policy(config.grader_model, device=resolve_device(config.device), seed=config.seed)
         backend = TransformersBackend(model, tokenizer)
     else:
         return None
@@ -245,7 +242,7 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
     """
     from tqdm.auto import tqdm
 
-    from trainers.models import load_policy
+    from trainers.models import load_policy, resolve_device
 
     checks = checks or AcceptanceChecks()
     env = envs.make(config.env, **config.env_options)
@@ -253,8 +250,7 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
     high = float(text_env.reward_range[1])
     min_reward = high if config.min_reward is None else config.min_reward
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu") if config.device == "auto" else config.device
-    model, tokenizer = load_policy(config.model, device=device, seed=config.seed)
+    model, tokenizer = load_policy(config.model, device=resolve_device(config.device), seed=config.seed)
     renderer = PromptRenderer(tokenizer, config.use_chat_template)
     engine = make_engine(config.engine, model, tokenizer, model_path=config.model)
     options_json = json.dumps(config.env_options, sort_keys=True)

@@ -361,7 +361,7 @@ def train_sft(config: SFTConfig) -> SFTResult:
     """
     from trainers.evaluate import EVAL_SEED_OFFSET, evaluate
     from trainers.metrics import MetricsLogger, plot_curves
-    from trainers.models import load_policy, save_policy
+    from trainers.models import load_policy, resolve_device, save_policy
     from trainers.rollout import make_engine
 
     dataset = load_sft_dataset(config.data)
@@ -370,7 +370,7 @@ def train_sft(config: SFTConfig) -> SFTResult:
     examples = examples_from_dataset(dataset)
     env_id, env_options = _eval_env(config, dataset)
 
-    device = _device(config.device)
+    device = resolve_device(config.device)
     model, tokenizer = load_policy(config.model, device=device, seed=config.seed)
     renderer = PromptRenderer(tokenizer, config.use_chat_template)
     engine = make_engine("hf", model, tokenizer)
@@ -454,9 +454,3 @@ def _eval_env(config: SFTConfig, dataset: Any) -> tuple[str | None, dict[str, An
         if len(options) > 1:
             raise SFTInputError("env_options", f"is needed: the data holds several option sets for {env_id}")
     return env_id, {}
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
-from trainers.flags import add_field_flag, default_text
+from trainers.flags import add_field_flag, default_text, describe_errors
 from trainers.sample import SampleConfig
 from trainers.sft import SFTConfig
 
@@ -114,11 +114,7 @@ def _config(args: argparse.Namespace, model: type[Any], command: str) -> Any:
     try:
         return model(**values)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            location = ".".join(map(str, item["loc"])).replace("_", "-")
-            problems.append(f"--{location}: {item['msg']}" if location else item["msg"])
-        raise SystemExit(f"rlvr {command}: invalid options: {'; '.join(problems)}") from None
+        raise SystemExit(f"rlvr {command}: invalid options: {describe_errors(error)}") from None
 
 
 def _quiet_transformers() -> None:
