@@ -27,9 +27,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from trainers.config import GRPOConfig, load_config_file
-from trainers.grpo import train_grpo
-from trainers.metrics import METRICS_FILE, read_metrics
+from rlvr.trainers.algorithms.config import GRPOConfig, load_config_file
+from rlvr.trainers.algorithms.grpo import train_grpo
+from rlvr.trainers.run.metrics import METRICS_FILE, read_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "examples" / "tiny_arithmetic.yaml"

@@ -86,7 +86,7 @@ TRL_MISSING = "this benchmark compares against TRL: install it with `pip install
 
 def job_settings(max_new_tokens: int | None = None) -> dict[str, Any]:
     """The main job's GRPO settings, the ones both trainers are given (optionally another token budget)."""
-    from trainers.config import load_config_file
+    from rlvr.trainers.algorithms.config import load_config_file
 
     fields = load_config_file(CONFIG)
     keys = ("env", "env_options", "prompts_per_step", "group_size", "max_new_tokens", "learning_rate", "beta")
@@ -114,8 +114,8 @@ def peak_rss_mib() -> float:
 
 
 def run_ours(settings: dict[str, Any], model_dir: str, warmup: int, steps: int) -> dict[str, Any]:
-    from trainers.config import GRPOConfig
-    from trainers.grpo import GRPOTrainer
+    from rlvr.trainers.algorithms.config import GRPOConfig
+    from rlvr.trainers.algorithms.grpo import GRPOTrainer
 
     with tempfile.TemporaryDirectory(prefix="grpo-ours-") as output_dir:
         config = GRPOConfig(
@@ -158,7 +158,7 @@ def run_trl(
     except ImportError as error:
         raise SystemExit(f"{TRL_MISSING} ({error})") from None
 
-    import envs
+    from rlvr import envs
 
     options = dict(settings["env_options"])
     prompts_per_step, group_size = settings["prompts_per_step"], settings["group_size"]
@@ -289,7 +289,7 @@ def compare(args: argparse.Namespace) -> None:
     import transformers
     import trl
 
-    from trainers.models import build_tiny_model, save_policy
+    from rlvr.trainers.models.policy import build_tiny_model, save_policy
 
     settings = job_settings(args.max_new_tokens)
     completions = settings["prompts_per_step"] * settings["group_size"]
@@ -366,21 +366,25 @@ def instrument(trainer: Any) -> PhaseClock:
     """Wrap the parts of our ``train_step`` in a ``PhaseClock``, in this process only."""
     import torch
 
-    import trainers.grpo
+    import rlvr.trainers.algorithms.grpo
 
     clock = PhaseClock()
-    trainers.grpo.collect_episodes = clock.wrap("rollouts", trainers.grpo.collect_episodes)
+    rlvr.trainers.algorithms.grpo.collect_episodes = clock.wrap(
+        "rollouts", rlvr.trainers.algorithms.grpo.collect_episodes
+    )
     trainer.engine.generate = clock.wrap("generate", trainer.engine.generate)
     for env in trainer.envs:
         env.reset = clock.wrap("env.reset", env.reset)
         env.step = clock.wrap("env.step", env.step)
     trainer.renderer.prompt = clock.wrap("tokenize", trainer.renderer.prompt)
     trainer.tokenizer.decode = clock.wrap("decode", trainer.tokenizer.decode)
-    trainers.grpo.pad_batch = clock.wrap("pad_batch", trainers.grpo.pad_batch)
+    rlvr.trainers.algorithms.grpo.pad_batch = clock.wrap("pad_batch", rlvr.trainers.algorithms.grpo.pad_batch)
     trainer._reference_logprobs = clock.wrap("reference", trainer._reference_logprobs)
     trainer._optimizer_step = clock.wrap("optimizer_step", trainer._optimizer_step)
-    trainers.grpo.token_logprobs = clock.wrap("token_logprobs", trainers.grpo.token_logprobs)
-    trainers.grpo.grpo_loss = clock.wrap("loss", trainers.grpo.grpo_loss)
+    rlvr.trainers.algorithms.grpo.token_logprobs = clock.wrap(
+        "token_logprobs", rlvr.trainers.algorithms.grpo.token_logprobs
+    )
+    rlvr.trainers.algorithms.grpo.grpo_loss = clock.wrap("loss", rlvr.trainers.algorithms.grpo.grpo_loss)
     torch.Tensor.backward = clock.wrap("backward", torch.Tensor.backward)
     torch.nn.utils.clip_grad_norm_ = clock.wrap("clip", torch.nn.utils.clip_grad_norm_)
     return clock
@@ -412,9 +416,9 @@ def profile(args: argparse.Namespace) -> None:
 
     import torch
 
-    from trainers.config import GRPOConfig
-    from trainers.grpo import GRPOTrainer
-    from trainers.models import build_tiny_model, save_policy
+    from rlvr.trainers.algorithms.config import GRPOConfig
+    from rlvr.trainers.algorithms.grpo import GRPOTrainer
+    from rlvr.trainers.models.policy import build_tiny_model, save_policy
 
     torch.set_num_threads(args.threads)
     size = args.sizes[0]

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from verifiers.ifeval import INSTRUCTION_IDS, check_instruction, instruction_variants
+from rlvr.verifiers.ifeval import INSTRUCTION_IDS, check_instruction, instruction_variants
 
 Item = tuple[str, dict[str, Any], str]  # (instruction id, kwargs, response)
 

@@ -38,9 +38,9 @@ from typing import Any
 
 from math_verify import parse, verify
 
-import verifiers.math_answer as math_answer
-from verifiers.extract import AnswerFormat
-from verifiers.math_answer import MathAnswer, _check_reference
+import rlvr.verifiers.math_answer as math_answer
+from rlvr.verifiers.extract import AnswerFormat
+from rlvr.verifiers.math_answer import MathAnswer, _check_reference
 
 logging.getLogger("math_verify").setLevel(logging.ERROR)
 

@@ -50,7 +50,7 @@ def figures(results: list[tuple[float, bool]], wall: float) -> dict[str, Any]:
 
 
 def pool_run(problems: list[dict[str, Any]], rounds: int, workers: int, pool_size: int) -> dict[str, Any]:
-    from sandbox import AssertTests, SandboxConfig, SandboxPool
+    from rlvr.sandbox import AssertTests, SandboxConfig, SandboxPool
 
     jobs = [
         (p["prompt"] + p["canonical_solution"], AssertTests.from_humaneval(p["test"], p["entry_point"]))
@@ -73,7 +73,7 @@ def pool_run(problems: list[dict[str, Any]], rounds: int, workers: int, pool_siz
 
 
 def docker_run(problems: list[dict[str, Any]], workers: int) -> dict[str, Any]:
-    from sandbox import SandboxConfig, connect, image_tag
+    from rlvr.sandbox import SandboxConfig, connect, image_tag
 
     config = SandboxConfig()
     client = connect()

@@ -40,7 +40,7 @@ from typing import Any
 import jsonschema
 from timing import median_seconds
 
-from verifiers.tool_calls import ToolCallMatch
+from rlvr.verifiers.tool_calls import ToolCallMatch
 
 FUNCTIONS = [
     {

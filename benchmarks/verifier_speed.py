@@ -20,9 +20,9 @@ import re
 
 from timing import median_seconds
 
-import envs
-from envs.arithmetic import ArithmeticSource
-from verifiers.extract import extract_fireworks
+from rlvr import envs
+from rlvr.envs.arithmetic.env import ArithmeticSource
+from rlvr.verifiers.extract import extract_fireworks
 
 NAIVE = re.compile(r"Final Answer: The final answer is (.*?)\. I hope it is correct", re.IGNORECASE | re.DOTALL)
 

@@ -4,9 +4,9 @@ import random
 
 from hypothesis import strategies as st
 
-import envs
-from verifiers import Rubric, Score, Status
-from verifiers.properties import check_verifier
+from rlvr import envs
+from rlvr.verifiers import Rubric, Score, Status
+from rlvr.verifiers.properties import check_verifier
 
 
 class ReverseTask(envs.Task):

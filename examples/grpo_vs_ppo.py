@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-prompts", type=int, help="held-out prompts per evaluation")
     args = parser.parse_args(argv)
 
-    from trainers.config import load_config_file
+    from rlvr.trainers.algorithms.config import load_config_file
 
     overrides = {name: getattr(args, name) for name in SHARED_OVERRIDES if getattr(args, name) is not None}
     files = {"grpo": args.grpo_config, "ppo": args.ppo_config}
@@ -106,9 +106,9 @@ def _measure(name: str, values: dict[str, Any]) -> dict[str, Any]:
 
     import torch
 
-    from trainers.cli import TRAINERS as REGISTRY
-    from trainers.grpo import GRPOTrainer
-    from trainers.ppo import PPOTrainer
+    from rlvr.trainers.algorithms.grpo import GRPOTrainer
+    from rlvr.trainers.algorithms.ppo import PPOTrainer
+    from rlvr.trainers.cli.train import TRAINERS as REGISTRY
 
     config = REGISTRY[name].config(**values)
     baseline_rss = _peak_rss_mib(resource)
@@ -169,7 +169,7 @@ def model_state_bytes(trainer: Any) -> dict[str, int]:
 
 def write_report(out: Path, runs: dict[str, dict[str, Any]]) -> Path:
     """``out/report.md`` with ``out/learning_curves.png`` and ``out/cost.png``, from the runs' measurements."""
-    from trainers.metrics import read_metrics
+    from rlvr.trainers.run.metrics import read_metrics
 
     records = {name: read_metrics(Path(run["output_dir"]) / "metrics.jsonl") for name, run in runs.items()}
     curves = {name: _curves(rows) for name, rows in records.items()}

@@ -1,6 +1,6 @@
 """Hardened Docker execution of model-written code, for code environments.
 
-    from sandbox import shared_pool, CallTests
+    from rlvr.sandbox import shared_pool, CallTests
     pool = shared_pool()                      # warm containers, made on first use
     pool.run("print(1 + 1)").stdout           # '2\n'
     report = pool.run_tests("def f(x): return 2 * x", CallTests("f", (((2,), 4),)))
@@ -11,12 +11,12 @@
 does not hold.
 """
 
-from sandbox.config import SandboxConfig
-from sandbox.errors import SandboxUnavailable
-from sandbox.image import build_image, image_tag
-from sandbox.pool import SandboxPool, connect, remove_stale_containers, shared_pool
-from sandbox.result import ExecResult, ExecStatus, TestOutcome, TestReport
-from sandbox.testspec import AssertTests, CallTests, TestSpec
+from rlvr.sandbox.config import SandboxConfig
+from rlvr.sandbox.errors import SandboxUnavailable
+from rlvr.sandbox.image import build_image, image_tag
+from rlvr.sandbox.pool import SandboxPool, connect, remove_stale_containers, shared_pool
+from rlvr.sandbox.result import ExecResult, ExecStatus, TestOutcome, TestReport
+from rlvr.sandbox.testspec import AssertTests, CallTests, TestSpec
 
 __all__ = [
     "AssertTests",

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sandbox.pool import SandboxPool
-from sandbox.result import ExecStatus
-from sandbox.testspec import AssertTests, CallTests
+from rlvr.sandbox.pool import SandboxPool
+from rlvr.sandbox.result import ExecStatus
+from rlvr.sandbox.testspec import AssertTests, CallTests
 
 __all__ = ["ATTACKS", "Attack", "healthy", "run_attack"]
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from sandbox.errors import SandboxUnavailable
+from rlvr.sandbox.errors import SandboxUnavailable
 
 __all__ = ["add_sandbox_arguments", "run_sandbox"]
 
@@ -38,8 +38,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from sandbox.image import build_image
-    from sandbox.pool import connect
+    from rlvr.sandbox.image import build_image
+    from rlvr.sandbox.pool import connect
 
     offline = True if args.offline else False if args.online else None
     print(build_image(connect(), offline=offline))
@@ -47,8 +47,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from sandbox.attacks import ATTACKS, run_attack
-    from sandbox.pool import SandboxPool
+    from rlvr.sandbox.attacks import ATTACKS, run_attack
+    from rlvr.sandbox.pool import SandboxPool
 
     attacks = [attack for attack in ATTACKS if not args.only or attack.name in args.only]
     unknown = set(args.only or ()) - {attack.name for attack in ATTACKS}
@@ -73,8 +73,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from sandbox.image import image_exists, image_tag
-    from sandbox.pool import LABEL, connect
+    from rlvr.sandbox.image import image_exists, image_tag
+    from rlvr.sandbox.pool import LABEL, connect
 
     client = connect()
     version = client.version()

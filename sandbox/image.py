@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sandbox.errors import SandboxUnavailable
+from rlvr.sandbox.errors import SandboxUnavailable
 
 __all__ = ["BASE_IMAGE", "CONTEXT", "ONLINE_BASE", "build_base_offline", "build_image", "image_exists", "image_tag"]
 

@@ -38,11 +38,11 @@ import time
 import weakref
 from typing import Any
 
-from sandbox.config import SandboxConfig
-from sandbox.errors import SandboxUnavailable
-from sandbox.image import image_exists, image_tag
-from sandbox.result import ExecResult, ExecStatus, TestOutcome, TestReport
-from sandbox.testspec import AssertTests, CallTests
+from rlvr.sandbox.config import SandboxConfig
+from rlvr.sandbox.errors import SandboxUnavailable
+from rlvr.sandbox.image import image_exists, image_tag
+from rlvr.sandbox.result import ExecResult, ExecStatus, TestOutcome, TestReport
+from rlvr.sandbox.testspec import AssertTests, CallTests
 
 __all__ = ["SandboxPool", "connect", "remove_stale_containers", "shared_pool"]
 

@@ -22,7 +22,7 @@ def sandbox_pool():
     `bash .ci/setup` starts the engine and builds the image; without them the
     tests that use this fixture fail with the message that says what to do.
     """
-    from sandbox import SandboxConfig, SandboxPool
+    from rlvr.sandbox import SandboxConfig, SandboxPool
 
     with SandboxPool(SandboxConfig(pool_size=2)) as pool:
         yield pool
@@ -34,9 +34,9 @@ def cold_started_tiny(tmp_path_factory):
 
     About 40% right held out, so sampling it gives both right and wrong answers.
     """
-    from trainers.config import GRPOConfig
-    from trainers.models import load_policy, save_policy
-    from trainers.sft import cold_start
+    from rlvr.trainers.algorithms.config import GRPOConfig
+    from rlvr.trainers.models.policy import load_policy, save_policy
+    from rlvr.trainers.pipelines.sft import cold_start
 
     path = tmp_path_factory.mktemp("cold") / "model"
     model, tokenizer = load_policy("tiny")

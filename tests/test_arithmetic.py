@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import envs
-from envs.arithmetic import LEVELS, ArithmeticConfig, ArithmeticSource, ArithmeticTask, evaluate
-from envs.templates import BUILTIN_TEMPLATES
-from verifiers.properties import check_rubric
+from rlvr import envs
+from rlvr.envs.arithmetic.env import LEVELS, ArithmeticConfig, ArithmeticSource, ArithmeticTask, evaluate
+from rlvr.envs.core.templates import BUILTIN_TEMPLATES
+from rlvr.verifiers.properties import check_rubric
 
 
 def test_default_is_the_fireworks_experiment():

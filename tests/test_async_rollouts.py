@@ -6,11 +6,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from trainers.config import GRPOConfig, PPOConfig, TrainerConfigError
-from trainers.grpo import GRPOTrainer, train_grpo
-from trainers.logprobs import pad_batch
-from trainers.metrics import read_metrics
-from trainers.ppo import train_ppo
+from rlvr.trainers.algorithms.config import GRPOConfig, PPOConfig, TrainerConfigError
+from rlvr.trainers.algorithms.grpo import GRPOTrainer, train_grpo
+from rlvr.trainers.algorithms.ppo import train_ppo
+from rlvr.trainers.models.logprobs import pad_batch
+from rlvr.trainers.run.metrics import read_metrics
 
 EASY = {"level": 1, "template": "equation"}
 

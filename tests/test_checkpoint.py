@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from trainers.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from rlvr.trainers.run.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 1234
@@ -153,7 +153,7 @@ SAVE_FOREVER = """
 import sys
 from pathlib import Path
 import torch
-from trainers.checkpoint import save_checkpoint
+from rlvr.trainers.run.checkpoint import save_checkpoint
 
 model = torch.nn.Linear(512, 512)
 optimizer = torch.optim.AdamW(model.parameters())
@@ -238,7 +238,7 @@ from pathlib import Path
 import torch
 sys.path.insert(0, sys.argv[1])
 from test_checkpoint import make_training, seed_everything, train
-from trainers.checkpoint import latest_checkpoint, load_checkpoint
+from rlvr.trainers.run.checkpoint import latest_checkpoint, load_checkpoint
 
 run_dir = Path(sys.argv[2])
 seed_everything(999)

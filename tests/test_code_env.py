@@ -14,8 +14,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from hypothesis import strategies as st
 
-import envs
-from envs.code import (
+from rlvr import envs
+from rlvr.envs.code.env import (
     CODE,
     FAMILIES,
     CodeTask,
@@ -24,8 +24,8 @@ from envs.code import (
     humaneval_tasks,
     load_mbpp,
 )
-from sandbox import AssertTests, CallTests
-from verifiers.properties import check_rubric
+from rlvr.sandbox import AssertTests, CallTests
+from rlvr.verifiers.properties import check_rubric
 
 IDS = ["rlvr/Code-v0", "rlvr/HumanEval-v0"]
 

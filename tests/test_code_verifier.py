@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox import AssertTests, CallTests, SandboxPool
-from verifiers.code import UnitTests, build_program, code_blocks, extract_code
-from verifiers.properties import check_verifier
-from verifiers.score import Score, Status
+from rlvr.sandbox import AssertTests, CallTests, SandboxPool
+from rlvr.verifiers.code import UnitTests, build_program, code_blocks, extract_code
+from rlvr.verifiers.properties import check_verifier
+from rlvr.verifiers.score import Score, Status
 
 
 @dataclass(frozen=True)
@@ -297,9 +297,9 @@ def test_a_failed_sandbox_gives_no_value_never_zero():
 def test_no_docker_engine_gives_no_value_and_says_how_to_fix_it():
     script = textwrap.dedent(
         """
-        from sandbox import CallTests
+        from rlvr.sandbox import CallTests
         from types import SimpleNamespace
-        from verifiers.code import UnitTests
+        from rlvr.verifiers.code import UnitTests
         task = SimpleNamespace(tests=CallTests("f", (((1,), 1),)))
         score = UnitTests()("```python\\ndef f(x):\\n    return x\\n```", task)
         print(score.value, score.status.value, score.details["error"])

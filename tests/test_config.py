@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from trainers.config import GRPOConfig, PPOConfig, load_config_file
+from rlvr.trainers.algorithms.config import GRPOConfig, PPOConfig, load_config_file
 
 
 def test_every_field_has_a_description():

@@ -1,4 +1,4 @@
-"""Decontamination (envs.decontaminate): the n-gram rule, the report, ``rlvr decontaminate``, the loader option."""
+"""rlvr.envs.data.decontaminate: the n-gram rule, the report, ``rlvr decontaminate``, the loader option."""
 
 import argparse
 import json
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import envs
-from envs.decontaminate import (
+from rlvr import envs
+from rlvr.envs.data.decontaminate import (
     NgramIndex,
     add_decontaminate_arguments,
     decontaminate,
@@ -21,7 +21,7 @@ from envs.decontaminate import (
     run_decontaminate,
     tokenize,
 )
-from envs.math import MathSource
+from rlvr.envs.math.env import MathSource
 
 # 30 tokens: 23 8-grams.
 LONG = (

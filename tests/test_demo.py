@@ -2,8 +2,8 @@
 
 import pytest
 
-import envs
-from envs.demo import run_demo
+from rlvr import envs
+from rlvr.envs.cli.demo import run_demo
 
 
 @pytest.mark.parametrize("env_id", sorted(envs.list_envs()))

@@ -10,8 +10,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from trainers.distributed import DistContext, init_distributed, shard
-from trainers.metrics import read_metrics
+from rlvr.trainers.run.distributed import DistContext, init_distributed, shard
+from rlvr.trainers.run.metrics import read_metrics
 
 RLVR = str(Path(sys.executable).with_name("rlvr"))
 

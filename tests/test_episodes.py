@@ -2,10 +2,10 @@
 
 import pytest
 
-import envs
-from trainers.episodes import PromptRenderer, collect_episodes
-from trainers.models import build_tiny_model
-from trainers.rollout import RolloutEngine, SamplingParams, make_engine
+from rlvr import envs
+from rlvr.trainers.models.policy import build_tiny_model
+from rlvr.trainers.rollout.engines import RolloutEngine, SamplingParams, make_engine
+from rlvr.trainers.rollout.episodes import PromptRenderer, collect_episodes
 
 
 class ScriptedEngine:

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-import envs
-from envs.export import completion_text, reward_function, to_dataset
-from envs.task import FunctionSource, Task
-from verifiers import Rubric, Score, Status
+from rlvr import envs
+from rlvr.envs.core.task import FunctionSource, Task
+from rlvr.envs.data.export import completion_text, reward_function, to_dataset
+from rlvr.verifiers import Rubric, Score, Status
 
 pytest.importorskip("datasets")
 
@@ -90,6 +90,23 @@ def test_task_options_reach_both_the_dataset_and_the_reward():
     template = envs.entry("rlvr/Arithmetic-v0").default_template
     completions = [template.answer_completion(a) for a in data["answer"]]
     assert reward(data["prompt"], completions, task=data["task"]) == [1.0] * 3
+
+
+def test_every_option_of_make_is_an_option_of_the_export_template_included():
+    options = {"template": "r1", "digits": [1, 1], "max_turns": 2}
+    data = to_dataset("rlvr/Arithmetic-v0", 3, options=options)
+    env = envs.make("rlvr/Arithmetic-v0", **options)
+    assert data["prompt"] == [env.reset(seed=seed)[0] for seed in range(3)]
+    assert data["prompt"] == to_dataset("rlvr/Arithmetic-v0", 3, template="r1", options={"digits": [1, 1]})["prompt"]
+    reward = reward_function("rlvr/Arithmetic-v0", options=options)
+    r1 = envs.entry("rlvr/Arithmetic-v0").templates["r1"]
+    assert reward(data["prompt"], [r1.answer_completion(a) for a in data["answer"]], task=data["task"]) == [1.2] * 3
+
+
+def test_two_different_templates_for_one_export_are_refused():
+    with pytest.raises(envs.ConfigError, match="two templates given"):
+        to_dataset("rlvr/Arithmetic-v0", 1, template="plain", options={"template": "r1"})
+    assert len(to_dataset("rlvr/Arithmetic-v0", 1, template="r1", options={"template": "r1"})) == 1
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifiers.extract import (
+from rlvr.verifiers.extract import (
     AnswerFormat,
     boxed_all,
     boxed_spans,
@@ -23,7 +23,7 @@ from verifiers.extract import (
     numbers_all,
     r1_answers_all,
 )
-from verifiers.strategies import completions, pathological_completions
+from rlvr.verifiers.strategies import completions, pathological_completions
 
 ALL_FUNCTIONS = {
     AnswerFormat.FIREWORKS: fireworks_all,

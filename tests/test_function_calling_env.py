@@ -9,8 +9,8 @@ import gymnasium
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs
-from envs.function_calling import (
+from rlvr import envs
+from rlvr.envs.function_calling.env import (
     KINDS,
     TEMPLATES,
     FunctionCallingConfig,
@@ -24,7 +24,7 @@ from envs.function_calling import (
     reference_completion,
     render_calls,
 )
-from envs.tool_library import TOOLS
+from rlvr.envs.function_calling.tool_library import TOOLS
 
 pytest.importorskip("jsonschema")
 

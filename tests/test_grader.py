@@ -23,9 +23,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envs.task import Task
-from trainers.models import load_policy
-from verifiers.grader import (
+from rlvr.envs.core.task import Task
+from rlvr.trainers.models.policy import load_policy
+from rlvr.verifiers.grader import (
     BEGIN_RESPONSE,
     END_RESPONSE,
     QUOTE_PREFIX,
@@ -36,10 +36,10 @@ from verifiers.grader import (
     parse_grade,
     quote_response,
 )
-from verifiers.properties import check_verifier
-from verifiers.rubric import Rubric
-from verifiers.score import Score, Status
-from verifiers.strategies import completions
+from rlvr.verifiers.properties import check_verifier
+from rlvr.verifiers.rubric import Rubric
+from rlvr.verifiers.score import Score, Status
+from rlvr.verifiers.strategies import completions
 
 
 class AnimalTask(Task):

@@ -12,10 +12,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-import envs
-from trainers.config import GRPOConfig
-from trainers.grpo import GRPOTrainer, train_grpo
-from trainers.metrics import read_metrics
+from rlvr import envs
+from rlvr.trainers.algorithms.config import GRPOConfig
+from rlvr.trainers.algorithms.grpo import GRPOTrainer, train_grpo
+from rlvr.trainers.run.metrics import read_metrics
 
 EASY = {"level": 1, "template": "equation"}
 

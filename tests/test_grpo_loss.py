@@ -12,7 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainers.grpo_loss import (
+from rlvr.trainers.losses.grpo_loss import (
     AdvantageScale,
     Aggregation,
     LossOutput,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from verifiers.ifeval import (
+from rlvr.verifiers.ifeval import (
     INSTRUCTION_IDS,
     InstructionFollowing,
     check_instruction,
@@ -21,8 +21,8 @@ from verifiers.ifeval import (
     detect_language,
     final_text,
 )
-from verifiers.properties import check_bounded_time, check_verifier
-from verifiers.score import Status
+from rlvr.verifiers.properties import check_bounded_time, check_verifier
+from rlvr.verifiers.score import Status
 
 ENGLISH = "The quick brown fox jumps over the lazy dog while the farmer watches from the old barn."
 ENGLISH_CAPS = ENGLISH.upper()
@@ -266,7 +266,7 @@ def test_language_detection_is_the_same_across_calls_and_processes():
     short = "Bonjour tout le monde"  # short texts are where an unseeded langdetect flips
     here = [detect_language(short) for _ in range(5)]
     assert len(set(here)) == 1
-    code = "from verifiers.ifeval import detect_language; print(detect_language('Bonjour tout le monde'))"
+    code = "from rlvr.verifiers.ifeval import detect_language; print(detect_language('Bonjour tout le monde'))"
     env = {**os.environ, "PYTHONHASHSEED": "123"}
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert other.stdout.strip() == here[0]

@@ -9,8 +9,8 @@ import gymnasium
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs
-from envs.instruction_following import (
+from rlvr import envs
+from rlvr.envs.instruction_following.env import (
     TEMPLATES,
     InstructionSource,
     InstructionTask,

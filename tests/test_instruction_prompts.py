@@ -1,4 +1,4 @@
-"""envs.instruction_prompts: instruction samplers and renderings, the incompatibility table, reference responses."""
+"""rlvr.envs.instruction_following.prompts: instruction samplers, renderings, incompatibilities, references."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from envs.instruction_prompts import (
+from rlvr.envs.instruction_following.prompts import (
     BASE_PROMPTS,
     FILLER,
     INCOMPATIBLE,
@@ -18,8 +18,8 @@ from envs.instruction_prompts import (
     describe,
     sample_constraints,
 )
-from verifiers.ifeval import INSTRUCTION_IDS as CHECKED_IDS
-from verifiers.ifeval import check_instruction, parse_instruction
+from rlvr.verifiers.ifeval import INSTRUCTION_IDS as CHECKED_IDS
+from rlvr.verifiers.ifeval import check_instruction, parse_instruction
 
 IFEVAL_KWARGS = {
     "keywords:existence": {"keywords"},

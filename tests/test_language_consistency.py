@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from verifiers.language_consistency import (
+from rlvr.verifiers.language_consistency import (
     MIN_CHUNK_WORDS,
     LanguageConsistency,
     language_counts,
@@ -17,9 +17,9 @@ from verifiers.language_consistency import (
     normalize_language,
     think_content,
 )
-from verifiers.properties import check_verifier
-from verifiers.score import Status
-from verifiers.strategies import completions, pathological_completions
+from rlvr.verifiers.properties import check_verifier
+from rlvr.verifiers.score import Status
+from rlvr.verifiers.strategies import completions, pathological_completions
 
 pytest.importorskip("langdetect")
 

@@ -1,7 +1,7 @@
 import torch
 
-from trainers.logprobs import TokenBatch, pad_batch, shared_prompt_length, token_logprobs
-from trainers.models import build_tiny_model
+from rlvr.trainers.models.logprobs import TokenBatch, pad_batch, shared_prompt_length, token_logprobs
+from rlvr.trainers.models.policy import build_tiny_model
 
 
 def test_pad_batch_right_pads_and_aligns_the_loss_mask():

@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-import verifiers.math_answer as math_answer
-from verifiers.extract import AnswerFormat
-from verifiers.math_answer import MathAnswer
-from verifiers.properties import check_verifier
-from verifiers.score import Status
-from verifiers.timed_worker import TimedWorker
+import rlvr.verifiers.math_answer as math_answer
+from rlvr.verifiers.extract import AnswerFormat
+from rlvr.verifiers.math_answer import MathAnswer
+from rlvr.verifiers.properties import check_verifier
+from rlvr.verifiers.score import Status
+from rlvr.verifiers.timed_worker import TimedWorker
 
 FORMATS = list(AnswerFormat)
 STATEMENT_FORMATS = [AnswerFormat.BOXED, AnswerFormat.R1, AnswerFormat.FIREWORKS]

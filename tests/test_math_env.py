@@ -10,8 +10,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from hypothesis import strategies as st
 
-import envs
-from envs.math import (
+from rlvr import envs
+from rlvr.envs.math.env import (
     LEVELS,
     TEMPLATES,
     MathSource,
@@ -21,8 +21,8 @@ from envs.math import (
     load_math,
     math_rubric,
 )
-from envs.math_problems import PROBLEMS
-from verifiers.properties import check_rubric
+from rlvr.envs.math.problems import PROBLEMS
+from rlvr.verifiers.properties import check_rubric
 
 ID = "rlvr/Math-v0"
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envs.math_problems import MAX_STEPS, PROBLEMS, SIZES, WordProblem, evaluate, generate_problem
+from rlvr.envs.math.problems import MAX_STEPS, PROBLEMS, SIZES, WordProblem, evaluate, generate_problem
 
 _ANNOTATION = re.compile(r"= \$?<<([^=<>]+)=(\d+)>>(\d+)")
 

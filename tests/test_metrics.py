@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from trainers.metrics import METRICS_FILE, MetricsLogger, plot_curves, read_metrics
+from rlvr.trainers.run.metrics import METRICS_FILE, MetricsLogger, plot_curves, read_metrics
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

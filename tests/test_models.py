@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from trainers.models import (  # noqa: E402  (after the skips: torch and transformers are optional extras)
+from rlvr.trainers.models.policy import (  # noqa: E402  (after the skips: torch and transformers are optional extras)
     CHAR_VOCAB,
     SPECIAL_TOKENS,
     TINY_SIZES,

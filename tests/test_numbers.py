@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifiers.numbers import format_number, parse_number
-from verifiers.strategies import completions
+from rlvr.verifiers.numbers import format_number, parse_number
+from rlvr.verifiers.strategies import completions
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from verifiers.extract import AnswerFormat
-from verifiers.numeric_answer import NumericAnswer
-from verifiers.properties import check_verifier
-from verifiers.score import Status
+from rlvr.verifiers.extract import AnswerFormat
+from rlvr.verifiers.numeric_answer import NumericAnswer
+from rlvr.verifiers.properties import check_verifier
+from rlvr.verifiers.score import Status
 
 
 class ProductTask(BaseModel):

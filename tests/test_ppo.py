@@ -6,12 +6,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from trainers.checkpoint import latest_checkpoint
-from trainers.config import GRPOConfig, PPOConfig, TrainerConfigError
-from trainers.grpo import train_grpo
-from trainers.metrics import read_metrics
-from trainers.ppo import PPOTrainer, train_ppo
-from trainers.value_model import ValueModel
+from rlvr.trainers.algorithms.config import GRPOConfig, PPOConfig, TrainerConfigError
+from rlvr.trainers.algorithms.grpo import train_grpo
+from rlvr.trainers.algorithms.ppo import PPOTrainer, train_ppo
+from rlvr.trainers.models.value_model import ValueModel
+from rlvr.trainers.run.checkpoint import latest_checkpoint
+from rlvr.trainers.run.metrics import read_metrics
 
 EASY = {"level": 1, "template": "equation"}
 

@@ -12,7 +12,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainers.ppo_loss import PPOPolicyOutput, clipped_value_loss, gae, ppo_policy_loss, token_rewards, whiten
+from rlvr.trainers.losses.ppo_loss import (
+    PPOPolicyOutput,
+    clipped_value_loss,
+    gae,
+    ppo_policy_loss,
+    token_rewards,
+    whiten,
+)
 
 PROPERTY = settings(max_examples=40, deadline=None)
 NAN = float("nan")

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import strategies as st
 
-from verifiers.properties import (
+from rlvr.verifiers.properties import (
     check_bounded_time,
     check_deterministic,
     check_in_range,
@@ -18,8 +18,8 @@ from verifiers.properties import (
     check_verifier,
     check_wrong_is_lower,
 )
-from verifiers.rubric import Rubric
-from verifiers.score import Score, Status
+from rlvr.verifiers.rubric import Rubric
+from rlvr.verifiers.score import Score, Status
 
 TASKS = st.builds(SimpleNamespace, answer=st.integers(min_value=0, max_value=10**6))
 

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from verifiers.properties import check_verifier
-from verifiers.r1_format import R1Format, r1_format_problem
-from verifiers.score import Score, Status
-from verifiers.strategies import completions, pathological_completions
+from rlvr.verifiers.properties import check_verifier
+from rlvr.verifiers.r1_format import R1Format, r1_format_problem
+from rlvr.verifiers.score import Score, Status
+from rlvr.verifiers.strategies import completions, pathological_completions
 
 # --- accepted shapes ---------------------------------------------------------
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs
-from envs.task import FunctionSource, Task
-from verifiers import Rubric, Score, Status
+from rlvr import envs
+from rlvr.envs.core.task import FunctionSource, Task
+from rlvr.verifiers import Rubric, Score, Status
 
 
 class EchoTask(Task):
@@ -118,6 +118,55 @@ def test_register_rejects_an_unknown_builtin_template():
             template="nope",
             description="x",
         )
+
+
+def test_a_mapping_of_names_to_builtin_template_names_registers_those_templates():
+    envs.register(
+        "testing/Named-v0",
+        source=[EchoTask(question="Repeat 7", answer="7")],
+        rubric=Rubric({"accuracy": (echo_verifier, 1.0)}),
+        template={"short": "plain", "reasoning": "r1"},
+        description="Templates by built-in name.",
+        replace=True,
+    )
+    entry = envs.entry("testing/Named-v0")
+    assert list(entry.templates) == ["short", "reasoning"]
+    assert entry.templates["reasoning"] is envs.BUILTIN_TEMPLATES["r1"]
+    assert envs.make("testing/Named-v0", template="reasoning").unwrapped.template.name == "r1"
+
+
+@pytest.mark.parametrize("template", [{"short": 3}, 42, {"short": {"user": "{question}"}}])
+def test_a_template_that_is_neither_a_prompt_template_nor_a_builtin_name_is_refused_with_what_one_is(template):
+    with pytest.raises(ValueError, match="a template is a PromptTemplate") as error:
+        envs.register(
+            "testing/BadTemplate-v0",
+            source=[EchoTask(question="q", answer="a")],
+            rubric=Rubric({"accuracy": (echo_verifier, 1.0)}),
+            template=template,
+            description="never registered",
+        )
+    assert "fireworks" in str(error.value)  # the built-in names are listed
+    assert "testing/BadTemplate-v0" not in envs.list_envs()
+
+
+def test_a_template_option_that_is_not_a_name_names_the_envs_templates(echo_id):
+    with pytest.raises(envs.ConfigError, match=r"template must be the name of one of this env's templates \(plain\)"):
+        envs.make(echo_id, template={"plain": "r1"})
+
+
+def test_an_env_records_the_module_that_registered_it(echo_id):
+    assert envs.entry(echo_id).module == __name__
+    assert envs.entry(echo_id).distribution is None
+    assert envs.entry("rlvr/Math-v0").module == "rlvr.envs.math.env"
+    assert envs.entry("rlvr/Math-v0").provider == "rlvr-gym"
+
+
+def test_an_unknown_namespace_suggests_importing_the_module_that_registers_it():
+    with pytest.raises(envs.UnknownEnvError, match="--import MODULE"):
+        envs.entry("examples/Reverse-v0")
+    with pytest.raises(envs.UnknownEnvError) as error:
+        envs.entry("rlvr/Arithmetc-v0")
+    assert "--import" not in str(error.value)  # a typo in a known namespace: the suggestion is the fix
 
 
 def test_unknown_env_id_lists_the_registered_ones():

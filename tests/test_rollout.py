@@ -3,8 +3,8 @@ import importlib.util
 import pytest
 import torch
 
-from trainers.models import build_tiny_model
-from trainers.rollout import HFEngine, SamplingParams, make_engine
+from rlvr.trainers.models.policy import build_tiny_model
+from rlvr.trainers.rollout.engines import HFEngine, SamplingParams, make_engine
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_lean_decoding_matches_transformers_generate_greedily(tiny):
 def test_top_p_keeps_only_the_nucleus():
     import torch
 
-    from trainers.rollout import _pick
+    from rlvr.trainers.rollout.engines import _pick
 
     logits = torch.log(torch.tensor([[0.6, 0.3, 0.05, 0.05]]))
     torch.manual_seed(0)
@@ -105,7 +105,7 @@ def test_top_p_keeps_only_the_nucleus():
 def test_sampling_draws_each_token_with_its_probability_and_never_an_impossible_one():
     import torch
 
-    from trainers.rollout import _pick
+    from rlvr.trainers.rollout.engines import _pick
 
     probs = torch.tensor([0.5, 0.0, 0.3, 0.15, 0.0, 0.05])
     logits = torch.log(probs).expand(20_000, -1)  # log 0 = -inf: those tokens must never come out

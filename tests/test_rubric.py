@@ -10,13 +10,13 @@ import pytest
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from verifiers.extract import AnswerFormat
-from verifiers.numeric_answer import NumericAnswer
-from verifiers.properties import check_rubric
-from verifiers.r1_format import R1Format
-from verifiers.recipes import answer_rubric
-from verifiers.rubric import Criterion, Rubric, RubricResult
-from verifiers.score import Score, Status
+from rlvr.verifiers.extract import AnswerFormat
+from rlvr.verifiers.numeric_answer import NumericAnswer
+from rlvr.verifiers.properties import check_rubric
+from rlvr.verifiers.r1_format import R1Format
+from rlvr.verifiers.recipes import answer_rubric
+from rlvr.verifiers.rubric import Criterion, Rubric, RubricResult
+from rlvr.verifiers.score import Score, Status
 
 TASK = SimpleNamespace(answer=7)
 
@@ -107,7 +107,7 @@ def test_negative_weight_lowers_the_reward():
 
 def test_crashing_verifier_becomes_verifier_error_and_does_not_raise(caplog):
     rubric = Rubric({"accuracy": (crash, 1.0), "format": (constant(1.0), 0.2)})
-    with caplog.at_level(logging.ERROR, logger="verifiers.rubric"):
+    with caplog.at_level(logging.ERROR, logger="rlvr.verifiers.rubric"):
         result = rubric.score("x", TASK)
     crashed = result.scores["accuracy"]
     assert crashed.status is Status.VERIFIER_ERROR

@@ -7,12 +7,12 @@ from pathlib import Path
 import datasets
 import pytest
 
-import envs
-from trainers.evaluate import EVAL_SEED_OFFSET
-from trainers.sample import SAMPLE_SEED_OFFSET, AcceptanceChecks, SampleConfig, sample
-from trainers.sft import load_sft_dataset
-from trainers.sft_cli import add_sample_arguments, run_sample
-from verifiers import Score, Status
+from rlvr import envs
+from rlvr.trainers.cli.sample_sft import add_sample_arguments, run_sample
+from rlvr.trainers.pipelines.sample import SAMPLE_SEED_OFFSET, AcceptanceChecks, SampleConfig, sample
+from rlvr.trainers.pipelines.sft import load_sft_dataset
+from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET
+from rlvr.verifiers import Score, Status
 
 EASY = {"level": 1, "template": "equation"}
 

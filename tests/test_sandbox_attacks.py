@@ -2,9 +2,9 @@
 
 import pytest
 
-from envs.cli import main
-from sandbox import AssertTests, CallTests
-from sandbox.attacks import ATTACKS, DOUBLE, healthy, run_attack
+from rlvr.cli import main
+from rlvr.sandbox import AssertTests, CallTests
+from rlvr.sandbox.attacks import ATTACKS, DOUBLE, healthy, run_attack
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[attack.name for attack in ATTACKS])
@@ -15,7 +15,7 @@ def test_attack_is_contained_and_the_pool_serves_the_next_execution(sandbox_pool
 
 def test_the_same_tests_pass_an_honest_program():
     # the tests the cheating programs fail are passable: the attacks fail for cheating, not for the tests
-    from sandbox import SandboxPool
+    from rlvr.sandbox import SandboxPool
 
     with SandboxPool() as pool:
         honest = "def double(x):\n    return 2 * x\n"

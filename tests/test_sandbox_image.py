@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from sandbox import SandboxUnavailable, build_image, connect, image_tag
-from sandbox.image import CONTEXT, build_base_offline, image_exists
+from rlvr.sandbox import SandboxUnavailable, build_image, connect, image_tag
+from rlvr.sandbox.image import CONTEXT, build_base_offline, image_exists
 
 
 def test_the_tag_is_a_hash_of_the_build_context():
@@ -18,7 +18,7 @@ def test_the_tag_is_a_hash_of_the_build_context():
 def test_the_tag_changes_when_the_runner_changes(tmp_path, monkeypatch):
     copy = tmp_path / "container"
     shutil.copytree(CONTEXT, copy)
-    monkeypatch.setattr("sandbox.image.CONTEXT", copy)
+    monkeypatch.setattr("rlvr.sandbox.image.CONTEXT", copy)
     before = image_tag()
     (copy / "runner.py").write_text((copy / "runner.py").read_text() + "\n# changed\n")
     assert image_tag() != before

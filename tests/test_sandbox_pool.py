@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from sandbox import ExecStatus, SandboxConfig, SandboxPool, SandboxUnavailable, connect
-from sandbox.pool import LABEL, _Container, _HostTimeout, remove_stale_containers
+from rlvr.sandbox import ExecStatus, SandboxConfig, SandboxPool, SandboxUnavailable, connect
+from rlvr.sandbox.pool import LABEL, _Container, _HostTimeout, remove_stale_containers
 
 
 def test_a_program_gets_its_stdin_and_returns_stdout_stderr_and_exit_code(sandbox_pool):
@@ -124,7 +124,7 @@ def test_containers_do_not_outlive_a_killed_host_process():
     script = textwrap.dedent(
         """
         import sys, time
-        from sandbox import SandboxConfig, SandboxPool
+        from rlvr.sandbox import SandboxConfig, SandboxPool
         pool = SandboxPool(SandboxConfig(pool_size=2))
         pool.warm_up()
         print(" ".join(pool.container_ids()), flush=True)

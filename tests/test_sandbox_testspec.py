@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.testspec import AssertTests, CallTests, json_equal
+from rlvr.sandbox.testspec import AssertTests, CallTests, json_equal
 
 HUMANEVAL_TEST = '''
 METADATA = {"author": "jt", "dataset": "test"}

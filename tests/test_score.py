@@ -9,7 +9,7 @@ import pickle
 
 import pytest
 
-from verifiers.score import Score, Status
+from rlvr.verifiers.score import Score, Status
 
 JUDGEMENTS = [s for s in Status if s.is_judgement]
 NO_JUDGEMENTS = [Status.DATA_ERROR, Status.VERIFIER_ERROR, Status.GRADER_ERROR]

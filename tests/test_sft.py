@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from trainers.config import GRPOConfig
-from trainers.episodes import PromptRenderer
-from trainers.grpo import train_grpo
-from trainers.logprobs import pad_batch
-from trainers.metrics import read_metrics
-from trainers.models import load_policy
-from trainers.sample import SampleConfig, sample
-from trainers.sft import (
+from rlvr.trainers.algorithms.config import GRPOConfig
+from rlvr.trainers.algorithms.grpo import train_grpo
+from rlvr.trainers.cli.sample_sft import add_sample_arguments, add_sft_arguments, run_sample, run_sft
+from rlvr.trainers.models.logprobs import pad_batch
+from rlvr.trainers.models.policy import load_policy
+from rlvr.trainers.pipelines.sample import SampleConfig, sample
+from rlvr.trainers.pipelines.sft import (
     SFTConfig,
     SFTExample,
     SFTInputError,
@@ -29,7 +28,8 @@ from trainers.sft import (
     load_sft_dataset,
     train_sft,
 )
-from trainers.sft_cli import add_sample_arguments, add_sft_arguments, run_sample, run_sft
+from rlvr.trainers.rollout.episodes import PromptRenderer
+from rlvr.trainers.run.metrics import read_metrics
 
 EASY = {"level": 1, "template": "equation"}
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from gymnasium.vector.utils import batch_space
 
-from envs.spaces import UnicodeText
+from rlvr.envs.core.spaces import UnicodeText
 
 
 def test_contains_any_unicode_text_within_length():

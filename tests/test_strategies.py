@@ -6,7 +6,7 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from verifiers.strategies import (
+from rlvr.verifiers.strategies import (
     FRAGMENTS,
     binary_junk,
     completions,

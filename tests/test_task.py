@@ -3,7 +3,7 @@ import random
 import pydantic
 import pytest
 
-from envs.task import DatasetSource, FunctionSource, GeneratedOrDataset, ProceduralSource, Task
+from rlvr.envs.core.task import DatasetSource, FunctionSource, GeneratedOrDataset, ProceduralSource, Task
 
 
 class WordTask(Task):

@@ -1,8 +1,8 @@
 import pytest
 
-from envs.arithmetic import ArithmeticTask
-from envs.templates import BOXED, BUILTIN_TEMPLATES, FIREWORKS, PLAIN, R1, PromptTemplate
-from verifiers import AnswerFormat, NumericAnswer
+from rlvr.envs.arithmetic.env import ArithmeticTask
+from rlvr.envs.core.templates import BOXED, BUILTIN_TEMPLATES, FIREWORKS, PLAIN, R1, PromptTemplate
+from rlvr.verifiers import AnswerFormat, NumericAnswer
 
 TASK = ArithmeticTask(question="1497 * 63", operands=(1497, 63), operations=("*",), answer=94311)
 

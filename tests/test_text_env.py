@@ -4,10 +4,10 @@ import random
 
 import pytest
 
-from envs.task import DatasetSource, FunctionSource, Task
-from envs.templates import PromptTemplate
-from envs.text_env import EnvConfig, TextEnv, retry_feedback
-from verifiers import AnswerFormat, Rubric, Score, Status
+from rlvr.envs.core.task import DatasetSource, FunctionSource, Task
+from rlvr.envs.core.templates import PromptTemplate
+from rlvr.envs.core.text_env import EnvConfig, TextEnv, retry_feedback
+from rlvr.verifiers import AnswerFormat, Rubric, Score, Status
 
 
 class WordTask(Task):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from verifiers.timed_worker import TimedWorker, WorkerCrashed, WorkerError, WorkerStartError, WorkerTimeout
+from rlvr.verifiers.timed_worker import TimedWorker, WorkerCrashed, WorkerError, WorkerStartError, WorkerTimeout
 
 
 @pytest.fixture

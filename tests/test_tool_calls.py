@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifiers.properties import check_verifier
-from verifiers.score import Status
-from verifiers.tool_calls import MAX_DEPTH, ToolCall, ToolCallMatch, answer_text, parse_tool_calls
+from rlvr.verifiers.properties import check_verifier
+from rlvr.verifiers.score import Status
+from rlvr.verifiers.tool_calls import MAX_DEPTH, ToolCall, ToolCallMatch, answer_text, parse_tool_calls
 
 
 @dataclass

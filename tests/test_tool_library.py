@@ -1,4 +1,4 @@
-"""envs.tool_library: tool schemas are valid JSON Schema, and every phrasing states arguments that fit them."""
+"""rlvr.envs.function_calling.tool_library: valid JSON Schema tools; every phrasing states arguments that fit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from envs.tool_library import GROUPS, TOOLS, Fill, Phrase, Tool, pick, tool
+from rlvr.envs.function_calling.tool_library import GROUPS, TOOLS, Fill, Phrase, Tool, pick, tool
 
 jsonschema = pytest.importorskip("jsonschema")
 

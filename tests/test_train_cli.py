@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trainers.cli import TRAINERS, add_train_arguments, config_from_args, trainer_name
-from trainers.config import GRPOConfig, PPOConfig, TrainerConfig
+from rlvr.trainers.algorithms.config import GRPOConfig, PPOConfig, TrainerConfig
+from rlvr.trainers.cli.train import TRAINERS, add_train_arguments, config_from_args, trainer_name
 
 RLVR = str(Path(sys.executable).with_name("rlvr"))
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tiny_arithmetic.yaml"

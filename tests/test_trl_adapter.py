@@ -7,13 +7,20 @@ from pathlib import Path
 
 import pytest
 
-import envs
-from trainers.cli import TRAINERS
-from trainers.config import GRPOConfig
+from rlvr import envs
+from rlvr.trainers.algorithms.config import GRPOConfig
+from rlvr.trainers.cli.train import TRAINERS
 
 pytest.importorskip("trl")
 
-from trainers.trl_adapter import LOSS_TYPES, TRLConfigError, check_supported, env_data, train_trl, trl_arguments
+from rlvr.trainers.algorithms.trl_adapter import (
+    LOSS_TYPES,
+    TRLConfigError,
+    check_supported,
+    env_data,
+    train_trl,
+    trl_arguments,
+)
 
 RLVR = str(Path(sys.executable).with_name("rlvr"))
 
@@ -107,7 +114,7 @@ def test_trl_and_grpo_see_the_same_env():
     config = GRPOConfig(env="rlvr/Arithmetic-v0", env_options={"template": "r1", "level": 2}, steps=2, seed=7)
     dataset, reward = env_data(config)
     assert len(dataset) == config.prompts_per_step * config.steps
-    env = envs.make(config.env, **config.env_options)  # what trainers.grpo builds
+    env = envs.make(config.env, **config.env_options)  # what rlvr.trainers.algorithms.grpo builds
     rewards_seen = set()
     for row in dataset:
         prompt, _ = env.reset(seed=row["seed"])

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from trainers.logprobs import pad_batch, token_logprobs
-from trainers.models import load_policy
-from trainers.value_model import ValueModel, token_values
+from rlvr.trainers.models.logprobs import pad_batch, token_logprobs
+from rlvr.trainers.models.policy import load_policy
+from rlvr.trainers.models.value_model import ValueModel, token_values
 
 
 def tiny_critic() -> tuple[ValueModel, object]:

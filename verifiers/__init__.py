@@ -5,16 +5,16 @@
 * ``extract``: reading answers out of completions (Fireworks, R1, boxed, last number).
 * Built-in verifiers: ``NumericAnswer`` (exact number), ``R1Format`` (anchored
   think/answer format).
-* ``verifiers.properties`` and ``verifiers.strategies``: the hypothesis kit
+* ``rlvr.verifiers.properties`` and ``rlvr.verifiers.strategies``: the hypothesis kit
   that property-tests any verifier (imported on demand; it needs hypothesis).
 """
 
-from verifiers.extract import AnswerFormat, extract, extract_all
-from verifiers.numbers import parse_number
-from verifiers.numeric_answer import NumericAnswer
-from verifiers.r1_format import R1Format
-from verifiers.rubric import Criterion, Rubric, RubricResult, Verifier
-from verifiers.score import Score, Status
+from rlvr.verifiers.extract import AnswerFormat, extract, extract_all
+from rlvr.verifiers.numbers import parse_number
+from rlvr.verifiers.numeric_answer import NumericAnswer
+from rlvr.verifiers.r1_format import R1Format
+from rlvr.verifiers.rubric import Criterion, Rubric, RubricResult, Verifier
+from rlvr.verifiers.score import Score, Status
 
 __all__ = [
     "AnswerFormat",

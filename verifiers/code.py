@@ -7,7 +7,7 @@ The reward of code environments (HumanEval, MBPP, rlvr/Code-v0). Two parts:
   ``build_program`` adds HumanEval's rule for completions that are only a
   function body.
 * ``UnitTests``: the verifier. It runs the program and the task's tests
-  (``sandbox.testspec.AssertTests`` or ``CallTests``) in the Docker sandbox
+  (``rlvr.sandbox.testspec.AssertTests`` or ``CallTests``) in the Docker sandbox
   and scores the share of tests passed (the scaled reward used for RLVR on
   code) or 1/0 for all tests passing.
 
@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from sandbox.errors import SandboxUnavailable
-from sandbox.result import TestReport
-from sandbox.testspec import AssertTests, CallTests
-from verifiers.score import Score, Status
+from rlvr.sandbox.errors import SandboxUnavailable
+from rlvr.sandbox.result import TestReport
+from rlvr.sandbox.testspec import AssertTests, CallTests
+from rlvr.verifiers.score import Score, Status
 
 __all__ = ["PYTHON_TAGS", "CodeBlock", "RewardMode", "UnitTests", "build_program", "code_blocks", "extract_code"]
 
@@ -298,7 +298,7 @@ class UnitTests:
             sandbox.SandboxUnavailable: Docker or the sandbox image is missing.
         """
         if self._pool is None:
-            from sandbox.pool import shared_pool
+            from rlvr.sandbox.pool import shared_pool
 
             self._pool = shared_pool()
         return self._pool

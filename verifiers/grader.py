@@ -72,7 +72,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from verifiers.score import Score, Status
+from rlvr.verifiers.score import Score, Status
 
 __all__ = [
     "BEGIN_RESPONSE",

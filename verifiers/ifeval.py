@@ -50,7 +50,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from verifiers.score import Score, Status
+from rlvr.verifiers.score import Score, Status
 
 __all__ = [
     "INSTRUCTION_IDS",

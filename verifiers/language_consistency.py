@@ -35,7 +35,7 @@ What a word is, and whose it is:
   chunks of consecutive sentences (split at ``.``, ``!``, ``?`` and line breaks)
   of at least ``MIN_CHUNK_WORDS`` words (a short last sentence joins the chunk
   before it), and each chunk is classified by langdetect with a fixed seed on
-  its own detector factory (as ``verifiers.ifeval`` does), so the verdict is a
+  its own detector factory (as ``rlvr.verifiers.ifeval`` does), so the verdict is a
   pure function of the text. A chunk's words count against the target only when
   langdetect is confident that the chunk is *not* in the target: when it gives
   the target a probability of at most ``1 - FOREIGN_CONFIDENCE`` (they are
@@ -102,8 +102,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from verifiers.ifeval import language_factory
-from verifiers.score import Score, Status
+from rlvr.verifiers.ifeval import language_factory
+from rlvr.verifiers.score import Score, Status
 
 __all__ = [
     "FOREIGN_CONFIDENCE",
@@ -440,7 +440,7 @@ THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 def think_content(completion: str) -> str | None:
     """The chain of thought: the text before the first ``</think>``, or None when there is no ``</think>``.
 
-    Read as ``verifiers.r1_format`` reads it: leading white space and an opening
+    Read as ``rlvr.verifiers.r1_format`` reads it: leading white space and an opening
     ``<think>`` are skipped (a chat template may have put ``<think>`` in the prompt).
     """
     body = completion.lstrip()

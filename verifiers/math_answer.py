@@ -5,7 +5,7 @@ and ``\\dfrac12`` are the same answer, ``\\{1,2\\}`` equals ``\\{2,1\\}`` but
 ``(1,2)`` does not equal ``(2,1)``. Plain numbers are compared in this process
 with exact ``Decimal`` arithmetic; everything else goes to ``math-verify``
 (LaTeX to SymPy, then equivalence), which runs in a worker process under a hard
-time limit (``verifiers.timed_worker``), because a short hostile answer such as
+time limit (``rlvr.verifiers.timed_worker``), because a short hostile answer such as
 ``x^x^x^...`` or twenty nested braces keeps its parser busy for minutes.
 
 A pure function of (completion, task) in what it returns; it never raises on
@@ -22,10 +22,10 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Literal
 
-from verifiers.extract import AnswerFormat, boxed_all, boxed_spans, extract_all
-from verifiers.numbers import parse_number
-from verifiers.score import Score, Status
-from verifiers.timed_worker import TimedWorker, WorkerCrashed, WorkerError, WorkerStartError, WorkerTimeout
+from rlvr.verifiers.extract import AnswerFormat, boxed_all, boxed_spans, extract_all
+from rlvr.verifiers.numbers import parse_number
+from rlvr.verifiers.score import Score, Status
+from rlvr.verifiers.timed_worker import TimedWorker, WorkerCrashed, WorkerError, WorkerStartError, WorkerTimeout
 
 __all__ = ["WORKER", "MathAnswer", "PercentPolicy"]
 
@@ -40,7 +40,7 @@ _MAX_PARTS = 8  # distinct answers in one final statement that are checked befor
 _MAX_GAP_CHARS = 200  # text between two boxes longer than this separates statements
 _EXACT = Context(prec=1_000)  # parse_number reads at most 200 digits: arithmetic on them stays exact
 
-WORKER = TimedWorker(preload=("math_verify", "verifiers.math_answer"), memory_limit_mb=2048)
+WORKER = TimedWorker(preload=("math_verify", "rlvr.verifiers.math_answer"), memory_limit_mb=2048)
 """This process's symbolic checker (one process, started on first use, replaced after a time-out)."""
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from verifiers.extract import matching_brace
+from rlvr.verifiers.extract import matching_brace
 
 __all__ = ["format_number", "parse_number"]
 

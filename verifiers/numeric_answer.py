@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from verifiers.extract import AnswerFormat, extract_all
-from verifiers.numbers import format_number, parse_number
-from verifiers.score import Score, Status
+from rlvr.verifiers.extract import AnswerFormat, extract_all
+from rlvr.verifiers.numbers import format_number, parse_number
+from rlvr.verifiers.score import Score, Status
 
 __all__ = ["NumericAnswer"]
 

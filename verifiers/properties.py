@@ -5,7 +5,7 @@ one promise a reward function makes, and one call that runs them all under
 hypothesis::
 
     from hypothesis import strategies as st
-    from verifiers.properties import check_verifier
+    from rlvr.verifiers.properties import check_verifier
 
     check_verifier(
         MyVerifier(),
@@ -36,9 +36,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verifiers.rubric import Rubric
-from verifiers.score import Score
-from verifiers.strategies import completions, pathological_completions
+from rlvr.verifiers.rubric import Rubric
+from rlvr.verifiers.score import Score
+from rlvr.verifiers.strategies import completions, pathological_completions
 
 __all__ = [
     "check_bounded_time",

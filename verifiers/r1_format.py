@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from verifiers.score import Score, Status
+from rlvr.verifiers.score import Score, Status
 
 __all__ = ["R1Format", "r1_format_problem"]
 

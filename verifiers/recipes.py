@@ -8,9 +8,9 @@ wrong answer in a perfect one (0.2).
 
 from __future__ import annotations
 
-from verifiers.extract import AnswerFormat
-from verifiers.r1_format import R1Format
-from verifiers.rubric import Criterion, Rubric, Verifier
+from rlvr.verifiers.extract import AnswerFormat
+from rlvr.verifiers.r1_format import R1Format
+from rlvr.verifiers.rubric import Criterion, Rubric, Verifier
 
 __all__ = ["answer_rubric"]
 

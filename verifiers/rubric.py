@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from verifiers.score import Score, Status
+from rlvr.verifiers.score import Score, Status
 
 __all__ = ["Criterion", "Rubric", "RubricResult", "Verifier"]
 

@@ -1,6 +1,6 @@
 """Hypothesis strategies for the text a model may write, and for the worst of it.
 
-Use them to property-test any verifier (``verifiers.properties`` does):
+Use them to property-test any verifier (``rlvr.verifiers.properties`` does):
 
 * ``unicode_text()``: any Unicode, including control characters and lone
   surrogates (a tokenizer can decode to those).

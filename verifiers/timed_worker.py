@@ -44,7 +44,7 @@ from typing import Any
 
 __all__ = ["TimedWorker", "WorkerCrashed", "WorkerError", "WorkerStartError", "WorkerTimeout"]
 
-_BOOTSTRAP = "import sys; from verifiers.timed_worker import _serve; _serve(sys.argv[1:])"
+_BOOTSTRAP = "import sys; from rlvr.verifiers.timed_worker import _serve; _serve(sys.argv[1:])"
 _ALARM_MARGIN_S = 5  # the child's own alarm: it outlives a dead parent by at most this much
 
 

@@ -45,7 +45,7 @@ from typing import Any, Literal
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import Draft202012Validator, validator_for
 
-from verifiers.score import Score, Status
+from rlvr.verifiers.score import Score, Status
 
 __all__ = ["ToolCall", "ToolCallMatch", "ToolCallParse", "answer_text", "parse_tool_calls"]
 

@@ -1,0 +1,1 @@
+"""rlvr/Arithmetic-v0: integer arithmetic with an exact answer (``env``)."""

@@ -1,0 +1,161 @@
+"""The text environment: a gymnasium.Env whose observations and actions are strings.
+
+One episode is one task. ``reset`` picks the task and returns its prompt;
+``step(completion)`` scores the model's completion with the rubric. A
+single-turn family ends there (``terminated=True``). A multi-turn family gives
+feedback (for example "not accepted, try again"), which becomes the next
+observation, until the feedback function has nothing more to say
+(``terminated``) or ``max_turns`` completions have been made (``truncated``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+from pydantic import BaseModel, ConfigDict, Field
+
+from rlvr.envs.core.spaces import UnicodeText
+from rlvr.envs.core.task import Task, TaskSource
+from rlvr.envs.core.templates import PromptTemplate
+from rlvr.verifiers.rubric import Rubric, RubricResult
+from rlvr.verifiers.score import Status
+
+__all__ = ["EnvConfig", "Feedback", "TextEnv", "retry_feedback"]
+
+Feedback = Callable[[Task, str, RubricResult], "str | None"]
+"""``(task, completion, result) -> next observation``, or None to end the episode."""
+
+
+class EnvConfig(BaseModel):
+    """Options every text environment takes (``gymnasium.make(id, max_turns=3)``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_turns: int = Field(1, ge=1, description="Completions per episode; the last ends it with truncated=True.")
+    max_prompt_chars: int = Field(
+        65_536, ge=1, description="Observation space bound, in characters; a longer prompt is an error."
+    )
+    max_completion_chars: int = Field(
+        1 << 20, ge=1, description="Action space bound, in characters. Longer completions are still scored."
+    )
+
+
+def retry_feedback(task: Task, completion: str, result: RubricResult) -> str | None:
+    """Multi-turn default: ask again until every criterion is met."""
+    if result.status is Status.OK:
+        return None
+    return f"Your answer was not accepted ({result.status.value}). Please try again."
+
+
+class TextEnv(gym.Env[str, str]):
+    """A task family as a gymnasium environment.
+
+    Args:
+        source: gives the task for an index (``TaskSource``).
+        rubric: turns (completion, task) into the reward.
+        template: renders the task as a prompt.
+        config: episode length and space bounds (``EnvConfig``).
+        feedback: the next observation after a turn, or None to end the
+            episode; only consulted when ``config.max_turns > 1``
+            (default: ``retry_feedback``).
+        render_mode: None or ``"ansi"`` (the conversation as text).
+
+    ``reset(seed=..., options=...)`` returns ``(prompt, info)``; ``info`` holds
+    ``task`` (the task record), ``messages`` (chat rendering) and ``index``.
+    ``options={"index": i}`` picks task i; other options go to the source
+    (Arithmetic understands ``level``).
+
+    ``step(completion)`` returns ``(observation, reward, terminated, truncated,
+    info)``; ``info["score"]`` maps each rubric criterion to its ``Score``
+    (value, status, details), ``info["status"]`` is the first non-ok status,
+    ``info["messages"]`` the conversation so far. ``reward`` is None when a
+    verifier could not judge (the sample should be skipped, not trained on).
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012  (gymnasium's own convention)
+
+    def __init__(
+        self,
+        source: TaskSource,
+        rubric: Rubric,
+        template: PromptTemplate,
+        config: EnvConfig | None = None,
+        feedback: Feedback | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.source = source
+        self.rubric = rubric
+        self.template = template
+        self.config = config or EnvConfig()
+        self.feedback = feedback if feedback is not None else retry_feedback
+        self.render_mode = render_mode
+        self.observation_space = UnicodeText(self.config.max_prompt_chars)
+        self.action_space = UnicodeText(self.config.max_completion_chars)
+        self.task: Task | None = None
+        self._messages: list[dict[str, str]] = []
+        self._turn = 0
+        self._done = True
+
+    @property
+    def reward_range(self) -> tuple[float, float]:
+        """Lowest and highest reward of one step (from the rubric's weights)."""
+        return self.rubric.reward_range
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        options = dict(options or {})
+        index = options.pop("index", None)
+        if index is None:
+            size = self.source.size
+            index = int(self.np_random.integers(size if size is not None else 2**63 - 1))
+        elif not isinstance(index, int) or isinstance(index, bool):
+            raise TypeError(f"options['index'] must be an int, got {type(index).__name__}")
+        self.task = self.source.get(index, **options)
+        prompt = self.template.render_text(self.task)
+        if len(prompt) > self.config.max_prompt_chars:
+            raise ValueError(
+                f"task {index} renders to a {len(prompt):,}-character prompt, over "
+                f"max_prompt_chars={self.config.max_prompt_chars:,}; raise max_prompt_chars"
+            )
+        self._messages = self.template.render_messages(self.task)
+        self._turn = 0
+        self._done = False
+        info = {"task": self.task, "messages": _copy_messages(self._messages), "index": index}
+        return prompt, info
+
+    def step(self, action: str) -> tuple[str, float | None, bool, bool, dict[str, Any]]:  # type: ignore[override]
+        if self._done or self.task is None:
+            raise RuntimeError("the episode is over: call reset() before step()")
+        if not isinstance(action, str):
+            raise TypeError(f"an action is the completion text (str), got {type(action).__name__}")
+        result = self.rubric.score(action, self.task)
+        self._turn += 1
+        self._messages.append({"role": "assistant", "content": action})
+        reply = self.feedback(self.task, action, result) if self.config.max_turns > 1 else None
+        terminated = reply is None
+        truncated = not terminated and self._turn >= self.config.max_turns
+        observation = ""
+        if reply is not None and not truncated:
+            observation = reply
+            self._messages.append({"role": "user", "content": reply})
+        self._done = terminated or truncated
+        info = {
+            "score": dict(result.scores),
+            "status": result.status.value,
+            "turn": self._turn,
+            "messages": _copy_messages(self._messages),
+        }
+        return observation, result.reward, terminated, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in self._messages)
+
+
+def _copy_messages(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [dict(message) for message in messages]

@@ -1,0 +1,509 @@
+"""What every on-policy trainer here shares: set-up, the loop, evaluation, checkpoints.
+
+``RLTrainer`` owns the policy, its optimizer and scheduler, the envs, the
+rollout engine, the frozen reference model, the metrics log and the
+checkpoints. A subclass supplies one method, ``train_step``: sample a batch
+through ``self.collect(step)`` and update the models on it. GRPO
+(``rlvr.trainers.algorithms.grpo``) and PPO (``rlvr.trainers.algorithms.ppo``) are such subclasses; a
+subclass with more models to train (PPO's critic) adds them to the optimizer
+and to ``checkpoint_model``.
+
+The loop: evaluate on held-out seeds, then ``config.steps`` times
+``train_step``, logging its metrics (and ``step_time``, seconds) to
+``metrics.jsonl``, evaluating every ``eval_every`` and checkpointing every
+``save_every`` steps; then evaluate, save the final policy as a transformers
+directory and plot the curves. The batch of step ``s`` depends only on
+``(seed, s)``, and sampling is seeded by the same, so a run killed at any
+point and resumed from its last checkpoint continues exactly where it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+import numpy as np
+import torch
+
+from rlvr import envs
+from rlvr.envs.core.text_env import TextEnv
+from rlvr.trainers.algorithms.config import TrainerConfig, TrainerConfigError
+from rlvr.trainers.models.logprobs import TokenBatch, pad_batch, token_logprobs
+from rlvr.trainers.models.policy import load_policy, resolve_device, save_policy
+from rlvr.trainers.pipelines.sft import cold_start
+from rlvr.trainers.rollout.async_rollouts import BackgroundRollouts, Rollout
+from rlvr.trainers.rollout.engines import SamplingParams, make_engine
+from rlvr.trainers.rollout.episodes import Episode, PromptRenderer, collect_episodes
+from rlvr.trainers.run.checkpoint import (
+    is_sharded_checkpoint,
+    latest_checkpoint,
+    load_checkpoint,
+    load_sharded_checkpoint,
+    save_checkpoint,
+    save_sharded_checkpoint,
+)
+from rlvr.trainers.run.distributed import full_state_dict, init_distributed, shard, shard_model
+from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
+from rlvr.trainers.run.metrics import MetricsLogger, plot_curves
+
+__all__ = ["RLTrainer", "TrainResult", "enable_gradient_checkpointing", "episode_metrics", "episode_rewards"]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished run reports.
+
+    Attributes:
+        output_dir: where metrics.jsonl, curves.png, checkpoints and the final policy are.
+        eval_before: held-out metrics before RL (after the cold start, if any).
+        eval_after: held-out metrics after the last step.
+        steps: training steps completed.
+    """
+
+    output_dir: Path
+    eval_before: dict[str, float]
+    eval_after: dict[str, float]
+    steps: int
+
+
+class RLTrainer:
+    """The parts of an on-policy RL trainer that do not depend on the algorithm.
+
+    Subclasses set ``name`` (the checkpoints record it, and a run directory
+    of another trainer is refused on resume), implement ``train_step``, and
+    call ``make_scheduler`` at the end of their ``__init__``, once every
+    parameter group is in ``self.optimizer``.
+    """
+
+    name: ClassVar[str] = "rl"
+
+    def __init__(self, config: TrainerConfig) -> None:
+        if config.async_rollouts and config.fsdp:
+            raise TrainerConfigError("async_rollouts: not with fsdp, whose generation is collective; set one false")
+        if config.async_rollouts and config.engine != "hf":
+            raise TrainerConfigError("async_rollouts: only with engine='hf' so far")
+        self.config = config
+        self.dist = init_distributed()
+        if config.prompts_per_step % self.dist.world_size:
+            raise ValueError(
+                f"prompts_per_step={config.prompts_per_step} must be a multiple of the {self.dist.world_size} processes"
+            )
+        self.output_dir = Path(config.output_dir)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.device = resolve_device(config.device, self.dist.local_rank)
+        self.dtype = (
+            torch.bfloat16 if (config.bf16 if config.bf16 is not None else self.device.type == "cuda") else None
+        )
+        envs.import_modules(config.imports)  # modules that register envs of the user's own
+        envs.entry(config.env)  # fail early, listing the valid ids, on a wrong one
+        local_prompts = config.prompts_per_step // self.dist.world_size
+        self.envs = [envs.make(config.env, **config.env_options) for _ in range(local_prompts * config.group_size)]
+        self.high = float(cast(TextEnv, self.envs[0].unwrapped).reward_range[1])
+
+        self.policy, self.tokenizer = self._prepare_policy()
+        self.reference = self._reference_model()
+        if config.fsdp:
+            self._check_fsdp()
+            shard_model(self.policy)
+            if self.reference is not None:
+                shard_model(self.reference)
+            self.train_model = self.policy
+        else:
+            self.train_model = self.dist.wrap(self.policy, self.device)  # DDP when multi-process
+        self.renderer = PromptRenderer(self.tokenizer, config.use_chat_template)
+        self.engine = make_engine(
+            config.engine, self.policy, self.tokenizer, str(self._base_path()), synced=config.fsdp
+        )
+        self.optimizer = torch.optim.AdamW(
+            [p for p in self.policy.parameters() if p.requires_grad],
+            lr=config.learning_rate,
+            weight_decay=config.weight_decay,
+            fused=not config.fsdp,  # one kernel for all parameters; FSDP's sharded tensors take the default
+        )
+        self.scheduler: Any = None  # subclasses call make_scheduler once they have added their parameter groups
+        self.step = 0
+        self.shared_prompts = 1  # rows per prompt that token_logprobs may run from one prompt forward
+        self.rollouts: BackgroundRollouts | None = None
+        if config.async_rollouts:
+            self._start_background_rollouts()
+
+    def _start_background_rollouts(self) -> None:
+        """A behaviour copy of the policy, with an engine of its own, sampling on a background thread."""
+        config = self.config
+        self.rollouts = BackgroundRollouts(self.policy, self._sample_batch)
+        self._behaviour_engine = make_engine(config.engine, self.rollouts.behaviour, self.tokenizer)
+
+    def _sample_batch(self, model: Any, step: int) -> Rollout:
+        """Step ``step``'s episodes sampled by ``model``, with ``model``'s log-probs of them (background thread)."""
+        episodes = self.collect(step, self._behaviour_engine)
+        batch = self.padded(episodes)
+        return Rollout(episodes, batch, self.logprobs_no_grad(model, batch))
+
+    def make_scheduler(self, optimizer_steps_per_step: int) -> None:
+        """The learning-rate schedule over the run, for every parameter group of the optimizer."""
+        from transformers import get_scheduler
+
+        config = self.config
+        name = {"constant": "constant_with_warmup"}.get(config.lr_scheduler, config.lr_scheduler)
+        total = max(1, config.steps * optimizer_steps_per_step)
+        self.scheduler = get_scheduler(name, self.optimizer, config.warmup_steps, total)
+
+    # --- set-up -------------------------------------------------------------
+
+    def _base_path(self) -> Path | str:
+        """The policy RL starts from: the cold-start checkpoint, or the configured model."""
+        return self.output_dir / "sft" if self.config.sft_steps > 0 else self.config.model
+
+    def _prepare_policy(self) -> tuple[Any, Any]:
+        config = self.config
+        sft_dir = self.output_dir / "sft"
+        if config.sft_steps > 0 and not (sft_dir / "config.json").exists() and self.dist.is_main:
+            model, tokenizer = load_policy(config.model, device=self.device, seed=config.seed)
+            cold_start(model, tokenizer, config, progress=config.progress)
+            save_policy(model, tokenizer, sft_dir)
+        self.dist.barrier()  # the other processes load what process 0 fine-tuned
+        model, tokenizer = self.load_base_model()
+        if config.lora.r > 0:
+            model = _with_lora(model, config)
+        if config.gradient_checkpointing:
+            enable_gradient_checkpointing(model)
+        model.train()
+        return model, tokenizer
+
+    def load_base_model(self) -> tuple[Any, Any]:
+        """A fresh copy of the model RL starts from: the cold-start checkpoint or ``config.model``."""
+        return load_policy(str(self._base_path()), dtype=self.dtype, device=self.device, seed=self.config.seed)
+
+    def _check_fsdp(self) -> None:
+        """FSDP's limits here: several processes, no LoRA, and single-turn envs (lockstep generation)."""
+        if not self.dist.enabled:
+            raise ValueError("fsdp=True shards over processes: launch with torchrun --nproc-per-node N (N > 1)")
+        if self.config.lora.r > 0:
+            raise ValueError("fsdp=True with LoRA is not supported; LoRA alone fits most models on one device")
+        if cast(TextEnv, self.envs[0].unwrapped).config.max_turns > 1:
+            raise ValueError("fsdp=True needs a single-turn env: processes must generate in lockstep")
+        if self.config.engine != "hf":
+            raise ValueError("fsdp=True generates with engine='hf'")
+
+    def _reference_model(self) -> Any | None:
+        if self.config.kl_weight == 0.0:
+            return None
+        if self.config.lora.r > 0:
+            return None  # the policy with its adapters disabled is the reference
+        reference = copy.deepcopy(self.policy)
+        reference.eval()
+        reference.requires_grad_(False)
+        return reference
+
+    # --- the loop -----------------------------------------------------------
+
+    def train(self) -> TrainResult:
+        """Run (or resume) training for ``config.steps`` steps; evaluate before and after."""
+        config = self.config
+        resumed = self._resume()
+        log = None
+        if self.dist.is_main:
+            resume_step = self.step if resumed else None
+            log = MetricsLogger(self.output_dir, tensorboard=config.tensorboard, resume_step=resume_step)
+        eval_before = self._evaluate()
+        if log and not resumed:
+            log.log(0, eval_before, split="eval")
+        progress = _progress(self.name, config, initial=self.step, enabled=self.dist.is_main)
+        while self.step < config.steps:
+            started = time.perf_counter()
+            metrics = self.train_step()
+            self.step += 1
+            metrics["step_time"] = time.perf_counter() - started
+            if log:
+                log.log(self.step, metrics)
+            if config.eval_every and self.step % config.eval_every == 0 and self.step < config.steps:
+                evaluation = self._evaluate()
+                if log:
+                    log.log(self.step, evaluation, split="eval")
+            if config.save_every and self.step % config.save_every == 0:
+                self._save()
+            progress.update(1)
+            progress.set_postfix(reward=f"{metrics['reward']:.3f}", acc=f"{metrics['accuracy']:.2f}")
+        progress.close()
+        eval_after = self._evaluate()
+        if not self.config.fsdp:
+            self.dist.check_in_sync(self.checkpoint_model())
+        self._save()
+        final_state = full_state_dict(self.policy) if self.config.fsdp else None
+        if log:
+            log.log(self.step, eval_after, split="eval")
+            log.close()
+            self._save_final(final_state)
+            plot_curves(self.output_dir / "metrics.jsonl", self.output_dir / "curves.png")
+        self.dist.barrier()
+        if not self.dist.is_main:  # only process 0 reports
+            eval_before, eval_after = {}, {}
+        return TrainResult(self.output_dir, eval_before, eval_after, self.step)
+
+    def train_step(self) -> dict[str, float]:
+        """Take one batch (``next_rollout``) and update on it; return the step's metrics.
+
+        The metrics must include ``reward`` and ``accuracy`` (the progress bar shows them).
+        """
+        raise NotImplementedError
+
+    def next_rollout(self) -> Rollout:
+        """The current step's batch: sampled now by the policy, or (``async_rollouts``) taken from the background.
+
+        In the background case the batch comes with the sampling policy's log-probs, and the
+        next step's batch starts sampling before this returns.
+        """
+        if self.rollouts is None:
+            episodes = self.collect(self.step, self.engine)
+            return Rollout(episodes, self.padded(episodes))
+        next_step = self.step + 1 if self.step + 1 < self.config.steps else None
+        return self.rollouts.take(self.step, self.policy, next_step)
+
+    def collect(self, step: int, engine: Any) -> list[Episode]:
+        """This process's episodes of ``step``: its share of the step's prompts, ``group_size`` each, from ``engine``.
+
+        Episodes come prompt by prompt, the ``group_size`` completions of a prompt next to each other.
+        The prompts and the sampling seed depend only on the run's seed and ``step``.
+        """
+        config = self.config
+        seeds = np.random.default_rng([config.seed, step]).integers(0, 2**31, config.prompts_per_step)
+        local_seeds = shard(seeds.tolist(), self.dist)
+        params = SamplingParams(
+            config.max_new_tokens, config.temperature, config.top_p, seed=_mix(config.seed, step, self.dist.rank)
+        )
+        return collect_episodes(self.envs, local_seeds, engine, self.renderer, params)
+
+    def padded(self, episodes: list[Episode]) -> TokenBatch:
+        """The episodes' tokens and loss masks, right-padded into one batch on the trainer's device."""
+        token_ids, masks = [e.token_ids for e in episodes], [e.loss_mask for e in episodes]
+        return pad_batch(token_ids, masks, self.tokenizer.pad_token_id).to(self.device)
+
+    def clip_and_step(self, *parameter_sets: list[torch.nn.Parameter]) -> dict[str, float]:
+        """Clip each set's gradient norm to ``max_grad_norm``, take an optimizer and scheduler step.
+
+        Returns ``grad_norm`` (of the first set, the policy's; the norm before clipping) and
+        ``learning_rate`` (the first parameter group's, after the step).
+        """
+        norms = [torch.nn.utils.clip_grad_norm_(params, self.config.max_grad_norm) for params in parameter_sets]
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return {"grad_norm": float(norms[0]), "learning_rate": self.scheduler.get_last_lr()[0]}
+
+    # --- log-probabilities ----------------------------------------------------
+
+    @torch.no_grad()
+    def logprobs_no_grad(self, model: Any, batch: TokenBatch) -> torch.Tensor:
+        """``[B, L - 1]`` log-probs of ``batch`` under ``model`` in eval mode, micro-batch by micro-batch."""
+
+        def score(part: TokenBatch) -> torch.Tensor:
+            return token_logprobs(model, part, self.config.temperature, group_size=self.shared_prompts)[0]
+
+        return self.per_token_no_grad(model, score, batch)
+
+    @torch.no_grad()
+    def per_token_no_grad(
+        self, model: Any, score: Callable[[TokenBatch], torch.Tensor], batch: TokenBatch
+    ) -> torch.Tensor:
+        """``score`` (a ``[b, l - 1]`` per-token tensor of a sub-batch) over all of ``batch``, as ``[B, L - 1]``.
+
+        Runs ``model`` in eval mode, one micro-batch (``gradient_accumulation_steps``) at a time, each trimmed of
+        its padding columns and padded back with zeros; the model's train/eval mode is restored afterwards.
+        """
+        was_training = model.training
+        model.eval()
+        parts = []
+        micro = len(batch) // self.config.gradient_accumulation_steps
+        width = batch.input_ids.shape[1] - 1
+        for start in range(0, len(batch), micro):
+            values = score(batch.select(slice(start, start + micro)))
+            parts.append(torch.nn.functional.pad(values, (0, width - values.shape[1])))
+        model.train(was_training)
+        return torch.cat(parts)
+
+    def reference_logprobs(self, batch: TokenBatch) -> torch.Tensor | None:
+        """Log-probs under the frozen reference (the base model under LoRA); None when no KL is used."""
+        if self.config.kl_weight == 0.0:
+            return None
+        if self.reference is not None:
+            return self.logprobs_no_grad(self.reference, batch)
+        with self.policy.disable_adapter():
+            return self.logprobs_no_grad(self.policy, batch)
+
+    # --- evaluation and checkpoints --------------------------------------------
+
+    def checkpoint_modules(self) -> dict[str, torch.nn.Module]:
+        """What a checkpoint holds, by name: the policy, the behaviour policy of async rollouts, and
+        whatever else a subclass trains (extend the dict)."""
+        modules = {"policy": self.policy}
+        if self.rollouts is not None:
+            modules["behaviour"] = self.rollouts.behaviour
+        return modules
+
+    def checkpoint_model(self) -> torch.nn.Module:
+        """``checkpoint_modules`` as one module (the policy itself when it is alone)."""
+        modules = self.checkpoint_modules()
+        return modules["policy"] if len(modules) == 1 else torch.nn.ModuleDict(modules)
+
+    def close(self) -> None:
+        """Stop background sampling and leave the process group."""
+        if self.rollouts is not None:
+            self.rollouts.close()
+        self.dist.close()
+
+    def _save_final(self, full_state: dict[str, torch.Tensor] | None) -> None:
+        """The trained policy as a transformers directory, ``output_dir/final``."""
+        if full_state is None:
+            save_policy(self.policy, self.tokenizer, self.output_dir / "final")
+            return
+        plain, _ = load_policy(str(self._base_path()), dtype=self.dtype, seed=self.config.seed)
+        plain.load_state_dict(full_state)
+        save_policy(plain, self.tokenizer, self.output_dir / "final")
+
+    def _evaluate(self) -> dict[str, float]:
+        """Held-out metrics: computed by process 0 (the others get an empty dict), or by all under FSDP."""
+        config = self.config
+        if not self.dist.is_main and not config.fsdp:
+            self.dist.barrier()
+            return {}
+        seeds = [EVAL_SEED_OFFSET + i for i in range(config.eval_prompts)]
+        metrics = evaluate(
+            config.env,
+            config.env_options,
+            self.engine,
+            self.renderer,
+            seeds,
+            max_new_tokens=config.max_new_tokens,
+            k=config.pass_k,
+            temperature=config.temperature or 1.0,
+            seed=config.seed,
+        )
+        self.dist.barrier()
+        return metrics
+
+    def _save(self) -> None:
+        """Process 0 writes the checkpoint (each its shards under FSDP); every process waits for it."""
+        state = {"model": self.checkpoint_model(), "optimizer": self.optimizer, "scheduler": self.scheduler}
+        extra = {
+            "trainer": self.name,
+            "modules": sorted(self.checkpoint_modules()),
+            "config": self.config.model_dump(mode="json"),
+        }
+        if self.config.fsdp:
+            save_sharded_checkpoint(
+                self.output_dir,
+                self.step,
+                **state,
+                is_main=self.dist.is_main,
+                barrier=self.dist.barrier,
+                extra=extra,
+                keep=self.config.keep_checkpoints,
+            )
+            return
+        if self.dist.is_main:
+            save_checkpoint(self.output_dir, self.step, **state, extra=extra, keep=self.config.keep_checkpoints)
+        self.dist.barrier()
+
+    def _resume(self) -> bool:
+        if not self.config.resume:
+            return False
+        path = latest_checkpoint(self.output_dir)
+        if path is None:
+            return False
+        extra = json.loads((path / "meta.json").read_text())["extra"]
+        saved_by = extra.get("trainer", "grpo")
+        if saved_by != self.name:
+            raise TrainerConfigError(
+                f"output_dir {self.output_dir} holds checkpoints of the {saved_by} trainer, not {self.name}: "
+                "choose another output_dir, or set resume=false to start over there"
+            )
+        saved_modules = extra.get("modules", ["policy"])
+        if saved_modules != sorted(self.checkpoint_modules()):
+            raise TrainerConfigError(
+                f"output_dir {self.output_dir} holds checkpoints of {', '.join(saved_modules)}, this run trains "
+                f"{', '.join(sorted(self.checkpoint_modules()))} (was async_rollouts changed?): resume with the "
+                "same settings, choose another output_dir, or set resume=false"
+            )
+        load = load_sharded_checkpoint if is_sharded_checkpoint(path) else load_checkpoint
+        state = load(path, model=self.checkpoint_model(), optimizer=self.optimizer, scheduler=self.scheduler)
+        self.step = int(state["step"])
+        self.engine.update_weights(self.policy)
+        return True
+
+
+def episode_rewards(episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``([B] rewards, [B] judged)``: float32 rewards, NaN where the env could not judge (reward None)."""
+    judged = torch.tensor([e.reward is not None for e in episodes])
+    rewards = torch.tensor([e.reward if e.reward is not None else math.nan for e in episodes], dtype=torch.float32)
+    return rewards, judged
+
+
+def episode_metrics(episodes: list[Episode], high: float) -> dict[str, float]:
+    """The rollout metrics every trainer logs, named as in TRL.
+
+    ``reward`` is the mean over judged episodes (NaN when none was judged),
+    ``accuracy`` the share with status ``ok``; lengths are in tokens;
+    ``skipped`` counts episodes the env could not judge (reward None);
+    ``rewards/<criterion>/mean`` per rubric criterion; ``reward_max`` is the
+    env's highest reward.
+    """
+    lengths = torch.tensor([e.completion_tokens for e in episodes], dtype=torch.float32)
+    judged = [e.reward for e in episodes if e.reward is not None]
+    metrics = {
+        "reward": float(np.mean(judged)) if judged else math.nan,
+        "accuracy": float(np.mean([e.status == "ok" for e in episodes])),
+        "completions/mean_length": float(lengths.mean()),
+        "completions/min_length": float(lengths.min()),
+        "completions/max_length": float(lengths.max()),
+        "completions/clipped_ratio": float(np.mean([not e.stopped for e in episodes])),
+        "num_turns": float(np.mean([e.turns for e in episodes])),
+        "skipped": float(len(episodes) - len(judged)),
+    }
+    criteria = {name for e in episodes for name in e.scores}
+    for name in sorted(criteria):
+        values = [v for e in episodes if (v := e.scores.get(name)) is not None]
+        metrics[f"rewards/{name}/mean"] = float(np.mean(values)) if values else math.nan
+    metrics["reward_max"] = high
+    return metrics
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _mix(seed: int, step: int, rank: int = 0) -> int:
+    """A sampling seed for (run seed, step, process), distinct across all three."""
+    return int(np.random.default_rng([seed, step, rank, 1]).integers(0, 2**31))
+
+
+def enable_gradient_checkpointing(model: Any) -> None:
+    """Recompute activations in the backward pass of ``model`` (a transformers model)."""
+    # transformers 5 renamed gradient checkpointing to activation checkpointing
+    enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
+    enable()
+    model.config.use_cache = False
+
+
+def _with_lora(model: Any, config: TrainerConfig) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=config.lora.r,
+        lora_alpha=config.lora.alpha,
+        lora_dropout=config.lora.dropout,
+        target_modules=config.lora.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
+
+
+def _progress(name: str, config: TrainerConfig, initial: int, enabled: bool = True) -> Any:
+    from tqdm.auto import tqdm
+
+    disable = not (config.progress and enabled)
+    return tqdm(total=config.steps, initial=initial, desc=name, unit="step", disable=disable)

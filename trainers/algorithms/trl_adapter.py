@@ -1,0 +1,293 @@
+"""``rlvr train --trainer trl``: TRL's ``GRPOTrainer`` on any registered env, from our ``GRPOConfig``.
+
+The env is handed to TRL the way any outside trainer gets it (``rlvr.envs.data.export``):
+``to_dataset`` for the prompts and ``reward_function`` for the rubric, so
+switching the trainer touches nothing env-side. The policy is loaded with
+``load_policy`` (``tiny`` works) and cold-started with the same SFT as the
+``grpo`` trainer; held-out accuracy before and after is measured with our own
+``rlvr.trainers.run.evaluate``, so the two trainers print comparable numbers.
+
+How our fields become ``trl.GRPOConfig`` fields (``trl_arguments``):
+
+- one step = ``prompts_per_step`` prompts x ``group_size`` completions:
+  ``num_generations = group_size``, ``per_device_train_batch_size = batch /
+  gradient_accumulation_steps``, ``steps_per_generation =
+  gradient_accumulation_steps``; TRL counts optimizer steps, so ``max_steps =
+  steps * num_iterations`` (and ``save_every``/``eval_every`` are scaled the same);
+- ``max_new_tokens -> max_completion_length``, ``lr_scheduler -> lr_scheduler_type``,
+  ``warmup_steps``, ``learning_rate``, ``weight_decay``, ``max_grad_norm``,
+  ``beta``, ``epsilon``, ``epsilon_high``, ``num_iterations``, ``temperature``,
+  ``top_p`` (``top_k = 0``), ``entropy_coef``, ``scale_rewards``, ``seed``,
+  ``gradient_checkpointing`` keep their meaning;
+- ``loss_aggregation``: ``sequence_mean -> "grpo"``, ``token_mean -> "dapo"``
+  (tokens of the whole accumulated batch, as ours), ``constant -> "dr_grpo"``;
+- ``bf16``: None means on with CUDA only; ``device="cpu" -> use_cpu``;
+- ``lora -> peft_config``; ``engine="vllm" -> use_vllm`` (colocated) when vLLM is installed;
+- ``save_every``/``keep_checkpoints``/``resume`` -> TRL's own checkpoints
+  (``output_dir/checkpoint-N``); TRL's logs go to our ``metrics.jsonl`` (and
+  TensorBoard when ``tensorboard``), indexed by TRL's optimizer step; TRL's
+  ``report_to`` is ``"none"``.
+
+Not honoured, and refused by name (``TRLConfigError``): ``fsdp`` (give TRL an
+accelerate FSDP config instead), ``filter_zero_std_groups`` (TRL has no such
+filter), ``device="cuda:N"`` (use ``CUDA_VISIBLE_DEVICES``), ``engine="vllm"``
+without vLLM, and envs with ``max_turns > 1`` (the data set holds the first
+turn only).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+from transformers import PrinterCallback, TrainerCallback
+
+from rlvr import envs
+from rlvr.envs.core.text_env import TextEnv
+from rlvr.envs.data.export import reward_function, to_dataset
+from rlvr.trainers.algorithms.config import GRPOConfig, TrainerConfigError
+from rlvr.trainers.algorithms.grpo import GRPOResult
+from rlvr.trainers.models.policy import load_policy, save_policy
+from rlvr.trainers.pipelines.sft import cold_start
+from rlvr.trainers.rollout.engines import make_engine
+from rlvr.trainers.rollout.episodes import PromptRenderer
+from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
+from rlvr.trainers.run.metrics import MetricsLogger, plot_curves
+
+__all__ = ["LOSS_TYPES", "TRLConfigError", "check_supported", "env_data", "train_trl", "trl_arguments"]
+
+LOSS_TYPES: dict[str, str] = {"sequence_mean": "grpo", "token_mean": "dapo", "constant": "dr_grpo"}
+"""Our ``loss_aggregation`` -> TRL's ``loss_type`` with the same normalisation."""
+
+
+class TRLConfigError(TrainerConfigError):
+    """A ``GRPOConfig`` field TRL's trainer cannot honour; the message names the field."""
+
+
+def train_trl(config: GRPOConfig) -> GRPOResult:
+    """Train ``config.model`` on ``config.env`` with TRL's ``GRPOTrainer``.
+
+    Args:
+        config: the same config as the ``grpo`` trainer's (see the module
+            docstring for how each field maps onto TRL).
+
+    Returns:
+        ``GRPOResult``: the output directory (``metrics.jsonl``, ``curves.png``,
+        TRL checkpoints, ``final/``), held-out metrics before and after
+        (``accuracy``, ``reward``, ``pass@k``, from ``rlvr.trainers.run.evaluate``), and
+        the GRPO steps completed.
+
+    Raises:
+        TRLConfigError: a field TRL cannot honour (named in the message).
+        envs.UnknownEnvError, envs.ConfigError: a wrong env id or option.
+        OSError: the model cannot be loaded.
+    """
+    check_supported(config)
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import GRPOTrainer
+
+    output_dir = Path(config.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model, tokenizer = _prepare_policy(config, output_dir)
+    renderer = PromptRenderer(tokenizer, config.use_chat_template)
+
+    dataset, reward = env_data(config, chat=renderer.chat)
+
+    checkpoint = get_last_checkpoint(str(output_dir)) if config.resume and output_dir.exists() else None
+    resume_step = int(Path(checkpoint).name.rsplit("-", 1)[-1]) if checkpoint else None
+    log = MetricsLogger(output_dir, tensorboard=config.tensorboard, resume_step=resume_step)
+    eval_before = _evaluate(config, model, tokenizer, renderer)
+    if checkpoint is None:
+        log.log(0, eval_before, split="eval")
+
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=cast(Any, reward),  # TRL types the list as float | None; ours never holds None
+        args=trl_arguments(config),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=_lora_config(config),
+        callbacks=[_Logging(config, log, tokenizer, renderer)],
+    )
+    trainer.remove_callback(PrinterCallback)  # TRL's logs go to metrics.jsonl, not to stdout
+    if config.steps > 0:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    policy = trainer.accelerator.unwrap_model(trainer.model)
+    steps = trainer.state.global_step // config.num_iterations
+    eval_after = _evaluate(config, policy, tokenizer, renderer)
+    log.log(trainer.state.global_step, eval_after, split="eval")
+    log.close()
+    save_policy(policy.merge_and_unload() if config.lora.r > 0 else policy, tokenizer, output_dir / "final")
+    plot_curves(output_dir / "metrics.jsonl", output_dir / "curves.png")
+    return GRPOResult(output_dir, eval_before, eval_after, steps)
+
+
+def env_data(config: GRPOConfig, *, chat: bool = False) -> tuple[Any, Any]:
+    """The env as TRL sees it: ``(dataset, reward)`` from ``rlvr.envs.data.export``.
+
+    Row ``i`` is the task of ``reset(seed=config.seed + i)`` under
+    ``config.env_options`` (a ``template`` option picks the prompt template);
+    there are ``prompts_per_step * steps`` rows (at least one), enough distinct
+    prompts for every step (TRL cycles through them again if it runs longer).
+    ``chat`` writes the prompts as chat messages. ``reward`` scores a
+    completion with the env's rubric for the same template and options.
+    """
+    options = dict(config.env_options)
+    template = options.pop("template", None)
+    n = max(1, config.prompts_per_step * config.steps)
+    dataset = to_dataset(config.env, n, seed=config.seed, template=template, options=options, chat=chat)
+    return dataset, reward_function(config.env, template=template, options=options)
+
+
+def check_supported(config: GRPOConfig) -> None:
+    """Raise ``TRLConfigError`` naming the first field TRL's trainer cannot honour."""
+    if config.fsdp:
+        raise TRLConfigError("fsdp=True is not supported with --trainer trl: launch TRL with an accelerate FSDP config")
+    if config.filter_zero_std_groups:
+        raise TRLConfigError("filter_zero_std_groups=True is not supported with --trainer trl: TRL has no such filter")
+    if config.device.startswith("cuda:"):
+        raise TRLConfigError(
+            f"device={config.device!r} is not supported with --trainer trl: use CUDA_VISIBLE_DEVICES and device='cuda'"
+        )
+    if config.engine == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise TRLConfigError("engine='vllm' needs vLLM installed (pip install vllm); use engine='hf' on this machine")
+    envs.import_modules(config.imports)  # modules that register envs of the user's own
+    env = envs.make(config.env, **config.env_options)  # also fails early, listing the ids, on a wrong env
+    try:
+        turns = cast(TextEnv, env.unwrapped).config.max_turns
+    finally:
+        env.close()
+    if turns > 1:
+        raise TRLConfigError(
+            f"env {config.env!r} has max_turns={turns}: --trainer trl trains single-turn envs only "
+            "(set env_options max_turns=1 or use --trainer grpo)"
+        )
+
+
+def trl_arguments(config: GRPOConfig) -> Any:
+    """The ``trl.GRPOConfig`` equivalent to ``config`` (mapping in the module docstring)."""
+    from trl import GRPOConfig as TRLConfig
+
+    batch = config.prompts_per_step * config.group_size
+    cuda = torch.cuda.is_available() and config.device != "cpu"
+    bf16 = config.bf16 if config.bf16 is not None else cuda
+    scheduler = {"constant": "constant_with_warmup"}.get(config.lr_scheduler, config.lr_scheduler)
+    return TRLConfig(
+        output_dir=str(config.output_dir),
+        use_cpu=not cuda,
+        bf16=bf16,
+        fp16=False,
+        seed=config.seed,
+        max_steps=max(1, config.steps * config.num_iterations),
+        per_device_train_batch_size=batch // config.gradient_accumulation_steps,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        steps_per_generation=config.gradient_accumulation_steps,
+        num_generations=config.group_size,
+        max_completion_length=config.max_new_tokens,
+        temperature=config.temperature,
+        top_p=config.top_p,
+        top_k=0,
+        beta=config.beta,
+        epsilon=config.epsilon,
+        epsilon_high=config.clip_high,
+        num_iterations=config.num_iterations,
+        loss_type=LOSS_TYPES[config.loss_aggregation],
+        scale_rewards=config.scale_rewards,
+        entropy_coef=config.entropy_coef,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=scheduler,
+        warmup_steps=config.warmup_steps,
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        activation_checkpointing=config.gradient_checkpointing,  # transformers 5's name for it
+        use_vllm=config.engine == "vllm",
+        vllm_mode="colocate",
+        save_strategy="steps" if config.save_every else "no",
+        save_steps=max(1, config.save_every * config.num_iterations),
+        save_total_limit=config.keep_checkpoints,
+        logging_steps=1,
+        report_to="none",
+        eval_strategy="no",
+        disable_tqdm=not config.progress,
+        log_completions=False,
+        dataloader_num_workers=0,
+    )
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _prepare_policy(config: GRPOConfig, output_dir: Path) -> tuple[Any, Any]:
+    """The policy TRL starts from, loaded from a path TRL can reload (its reference model is built from it).
+
+    The embedded ``tiny`` model and cold-started policies exist only in memory,
+    so they are written to ``output_dir/sft`` first, as the ``grpo`` trainer does.
+    """
+    cuda = torch.cuda.is_available() and config.device != "cpu"
+    dtype = torch.bfloat16 if (config.bf16 if config.bf16 is not None else cuda) else None
+    base = config.model
+    if config.sft_steps > 0 or config.model.partition(":")[0] == "tiny":
+        base = str(output_dir / "sft")
+        if not (output_dir / "sft" / "config.json").exists():
+            model, tokenizer = load_policy(config.model, device="cuda" if cuda else "cpu", seed=config.seed)
+            if config.sft_steps > 0:
+                cold_start(model, tokenizer, config, progress=config.progress)
+            save_policy(model, tokenizer, base)
+    return load_policy(base, dtype=dtype, device="cuda" if cuda else "cpu", seed=config.seed)
+
+
+def _lora_config(config: GRPOConfig) -> Any:
+    if config.lora.r == 0:
+        return None
+    from peft import LoraConfig
+
+    lora = config.lora
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def _evaluate(config: GRPOConfig, model: Any, tokenizer: Any, renderer: PromptRenderer) -> dict[str, float]:
+    """Held-out metrics from ``rlvr.trainers.run.evaluate``, exactly as the ``grpo`` trainer computes them."""
+    was_training = model.training
+    model.eval()
+    try:
+        return evaluate(
+            config.env,
+            config.env_options,
+            make_engine("hf", model, tokenizer),
+            renderer,
+            [EVAL_SEED_OFFSET + i for i in range(config.eval_prompts)],
+            max_new_tokens=config.max_new_tokens,
+            k=config.pass_k,
+            temperature=config.temperature or 1.0,
+            seed=config.seed,
+        )
+    finally:
+        model.train(was_training)
+
+
+class _Logging(TrainerCallback):  # type: ignore[misc]
+    """TRL's logs into our ``metrics.jsonl``; held-out evaluation every ``eval_every`` GRPO steps."""
+
+    def __init__(self, config: GRPOConfig, log: MetricsLogger, tokenizer: Any, renderer: PromptRenderer) -> None:
+        self.config, self.log, self.tokenizer, self.renderer = config, log, tokenizer, renderer
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any) -> None:
+        numbers = {
+            k: float(v) for k, v in (logs or {}).items() if isinstance(v, int | float) and k not in ("step", "time")
+        }
+        if numbers:
+            self.log.log(state.global_step, {k: v if math.isfinite(v) else math.nan for k, v in numbers.items()})
+
+    def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **_: Any) -> None:
+        every = self.config.eval_every * self.config.num_iterations
+        if every and state.global_step % every == 0 and state.global_step < state.max_steps and model is not None:
+            self.log.log(state.global_step, _evaluate(self.config, model, self.tokenizer, self.renderer), split="eval")

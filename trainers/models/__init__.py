@@ -1,0 +1,3 @@
+"""Models: loading and saving policies (and the embedded ``tiny`` one), PPO's critic, and per-token
+log-probabilities of sequences.
+"""

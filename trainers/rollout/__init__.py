@@ -1,0 +1,1 @@
+"""Generation: rollout engines (transformers, vLLM), episodes from envs, and asynchronous rollouts."""

@@ -1,0 +1,3 @@
+"""What a training run keeps and reports: checkpoints and exact resume, metrics and curves, held-out
+evaluation, and multi-process set-up.
+"""
