@@ -163,7 +163,7 @@ def test_an_env_records_the_module_that_registered_it(echo_id):
 
 def test_an_unknown_namespace_suggests_importing_the_module_that_registers_it():
     with pytest.raises(envs.UnknownEnvError, match="--import MODULE"):
-        envs.entry("examples/Reverse-v0")
+        envs.entry("nobody-registers-this/Env-v0")
     with pytest.raises(envs.UnknownEnvError) as error:
         envs.entry("rlvr/Arithmetc-v0")
     assert "--import" not in str(error.value)  # a typo in a known namespace: the suggestion is the fix

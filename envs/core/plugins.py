@@ -49,7 +49,6 @@ __all__ = [
     "current_distribution",
     "import_modules",
     "load_plugins",
-    "plugin_failures",
     "provider",
 ]
 
@@ -113,11 +112,6 @@ def load_plugins(report: bool = True) -> list[PluginFailure]:
             if report:
                 logger.warning("rlvr: env %s; its envs are not registered", failure)
     return list(_failures)
-
-
-def plugin_failures() -> list[PluginFailure]:
-    """The plugins that failed to load so far (``load_plugins`` loads them first if it has not yet)."""
-    return load_plugins()
 
 
 def current_distribution() -> str | None:

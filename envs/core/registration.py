@@ -28,7 +28,7 @@ import gymnasium as gym
 import pydantic
 
 from rlvr.envs.core.errors import ConfigError, UnknownEnvError
-from rlvr.envs.core.plugins import current_distribution, load_plugins, plugin_failures, provider
+from rlvr.envs.core.plugins import current_distribution, load_plugins, provider
 from rlvr.envs.core.task import DatasetSource, Task, TaskSource
 from rlvr.envs.core.templates import BUILTIN_TEMPLATES, PromptTemplate
 from rlvr.envs.core.text_env import EnvConfig, Feedback, TextEnv
@@ -254,13 +254,13 @@ def _template(template: object) -> PromptTemplate:
 
 def entry(id: str) -> EnvEntry:
     """The registry entry of ``id``; ``UnknownEnvError`` lists the valid ids (and plugins that failed to load)."""
-    load_plugins()
+    failures = load_plugins()
     try:
         return _REGISTRY[id]
     except KeyError:
         close = difflib.get_close_matches(id, _REGISTRY, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        failed = "".join(f" Note: {failure}." for failure in plugin_failures())
+        failed = "".join(f" Note: {failure}." for failure in failures)
         unimported = "" if "/" not in id or id.split("/")[0] in _namespaces() else _IMPORT_HINT
         raise UnknownEnvError(
             f"unknown env id {id!r}.{hint} Registered ids: {', '.join(sorted(_REGISTRY))}.{failed}{unimported}"
