@@ -1,10 +1,12 @@
 """Sandbox throughput and latency: HumanEval's canonical solutions through the warm pool, against one `docker run` each.
 
 Both sides run the same programs in the same image with the same
-confinement (no network, read-only root, memory, CPU and process limits,
-user nobody, no capabilities). The pool runs each problem's prompt plus
-canonical solution, then its tests, in the harness (``run_tests``); the peer
-starts a fresh container per execution with ``docker run`` and runs
+container limits (no network, read-only root, memory, CPU and process
+limits). The pool runs each problem's prompt plus canonical solution in one
+process and its tests in the judge's (``run_tests``: every call of the
+program crosses between them as plain data; the container is cleaned and
+checked after each execution); the peer starts a fresh container per
+execution with ``docker run`` (user nobody, no capabilities) and runs
 prompt + solution + tests + ``check(entry_point)`` as one script, the way
 HumanEval's own evaluation executes a sample.
 
@@ -14,7 +16,8 @@ of one execution; the peer runs ``--peer`` problems (a fresh container costs
 far more, so fewer are enough). Every execution must pass: a canonical
 solution that fails means the sandbox is wrong.
 
-Target on the 2-core CI machine: >= 100 executions/s with p99 < 250 ms.
+Target on the 2-core CI machine: >= 150 executions/s with p99 < 60 ms, and >= 20x the
+throughput of ``docker run``.
 
 Run (needs the Docker engine and the image: ``bash .ci/docker``):
     .venv/bin/python benchmarks/sandbox_speed.py
@@ -58,7 +61,8 @@ def pool_run(problems: list[dict[str, Any]], rounds: int, workers: int, pool_siz
     ] * rounds
     with SandboxPool(SandboxConfig(pool_size=pool_size)) as pool:
         pool.warm_up()
-        pool.run("pass")
+        for job in jobs[: 8 * pool_size]:  # untimed: the containers' page cache and the spares warm up
+            pool.run_tests(*job)
 
         def one(job: tuple[str, Any]) -> tuple[float, bool]:
             start = time.perf_counter()
@@ -132,9 +136,10 @@ def main() -> None:
             f"{figures['p99'] * 1e3:>8.1f} {figures['failed']:>7}"
         )
     print(f"\nthroughput pool / docker run: {ours['per_second'] / peer['per_second']:.1f}x")
-    met = ours["per_second"] >= 100 and ours["p99"] < 0.25 and not ours["failed"]
+    ratio = ours["per_second"] / peer["per_second"]
+    met = ours["per_second"] >= 150 and ours["p99"] < 0.06 and ratio >= 20 and not ours["failed"]
     verdict = "met" if met else "NOT met"
-    print(f"target >= 100 exec/s with p99 < 250 ms: {verdict} ({ours['per_second']:.0f} exec/s)")
+    print(f"target >= 150 exec/s, p99 < 60 ms, >= 20x docker run: {verdict} ({ours['per_second']:.0f} exec/s)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,12 @@
 ``rlvr sandbox build`` builds the image (offline if no registry answers),
 ``rlvr sandbox check`` fires the attack suite at it and fails if any limit
 does not hold.
+
+The parts: ``pool`` (the host's side: containers, requests, retiring),
+``testspec`` (tests and how the host judges values), ``result``, ``config``,
+``image``; ``container/`` is what runs inside (the runner, the template
+process, the judge, the program's side of a test run, the wire format);
+``attacks/`` is the attack suite, by class.
 """
 
 from rlvr.sandbox.config import SandboxConfig

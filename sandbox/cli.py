@@ -48,6 +48,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from rlvr.sandbox.attacks import ATTACKS, run_attack
+    from rlvr.sandbox.config import SandboxConfig
     from rlvr.sandbox.pool import SandboxPool
 
     attacks = [attack for attack in ATTACKS if not args.only or attack.name in args.only]
@@ -56,13 +57,14 @@ def _check(args: argparse.Namespace) -> int:
         print(f"unknown attack(s) {sorted(unknown)}; choose from {[a.name for a in ATTACKS]}", file=sys.stderr)
         return 2
     failed = []
-    with SandboxPool() as pool:
-        print(f"image {pool.image}; {len(attacks)} attacks")
+    with SandboxPool(SandboxConfig(pool_size=1)) as pool:  # one container: every attack hits the one after it
+        print(f"image {pool.image}; {len(attacks)} attacks, each followed by honest programs on the same container")
         for attack in attacks:
             start = time.monotonic()
             held, detail = run_attack(pool, attack)
             mark = "contained" if held else "NOT CONTAINED"
-            print(f"{mark:>14}  {attack.name:<20} {time.monotonic() - start:5.1f} s  {attack.what}: {detail}")
+            seconds = time.monotonic() - start
+            print(f"{mark:>14}  {attack.kind:<9} {attack.name:<20} {seconds:5.1f} s  {attack.what}: {detail}")
             if not held:
                 failed.append(attack.name)
     if failed:

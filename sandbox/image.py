@@ -1,7 +1,8 @@
 """The sandbox image: its name, and how to build it with or without a container registry.
 
-The image is ``sandbox/container/Dockerfile`` (a python3, the runner and the
-test harness) built on a base image. Its tag is a hash of the files it is
+The image is ``sandbox/container/Dockerfile`` (a python3, the runner, the
+zygote, the judge, the program's side of a test run and their wire format)
+built on a base image. Its tag is a hash of the files it is
 made of, so a change to the runner makes a new tag and building is cached:
 ``build_image`` returns at once when the tag exists.
 
@@ -30,7 +31,7 @@ from rlvr.sandbox.errors import SandboxUnavailable
 __all__ = ["BASE_IMAGE", "CONTEXT", "ONLINE_BASE", "build_base_offline", "build_image", "image_exists", "image_tag"]
 
 CONTEXT = Path(__file__).parent / "container"
-"""The build context: Dockerfile, runner.py, harness.py."""
+"""The build context: the Dockerfile and the container's Python files."""
 REPOSITORY = "rlvr-sandbox"
 ONLINE_BASE = "python:3.11-slim-bookworm"
 BASE_IMAGE = "rlvr-sandbox-base:bookworm"

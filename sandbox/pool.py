@@ -1,26 +1,35 @@
 """A warm pool of hardened containers that execute programs and unit tests.
 
 Each container runs the runner (sandbox/container/runner.py) as its PID 1
-and talks to the host over Docker's attach stream: one JSON request and one
-JSON response per execution, so an execution pays no container start.
+and talks to the host over Docker's attach stream: one JSON request per
+execution, answered by two lines, the response and then the container's
+state after cleaning up, so an execution pays no container start.
 ``pool_size`` containers serve at most ``pool_size`` executions at once;
 ``run`` and ``run_tests`` are thread-safe and block while all are busy.
 
 Confinement of every container: no network; read-only root file system
-with a size-capped tmpfs at /work; memory limit with swap equal to it; CPU
-limit; process limit; user nobody (65534); all capabilities dropped;
-no-new-privileges; per-process file-size, open-file and CPU-time limits.
-Time is limited twice: by the runner inside (it kills the program at the
-limit) and by the host (it kills a container that has not answered by the
-limit plus ``host_grace``).
+with a tmpfs at /work capped in bytes and in files; memory limit with swap
+equal to it; CPU limit; process limit; no System V IPC objects or POSIX
+message queues (their namespace's limits are 0); no-new-privileges; all
+capabilities dropped but the three the runner needs to start processes as
+other users and to signal them (SETUID, SETGID, KILL). Each container has
+two users of its own, drawn at random: programs run as one, with no
+capabilities and per-process limits on CPU time, file size, open files and
+processes; a test run's judge runs as the other (sandbox/container/).
 
-A container whose program hit the time limit, ran out of memory or left
-many processes behind is retired and replaced. None outlives the process
-that made it: containers are removed on ``close()`` and at interpreter exit,
-and should the process die without either (a crash, SIGKILL), the attach
-stream closes, the runner reads end-of-file and exits, and Docker removes
-the stopped container (``auto_remove``). ``remove_stale_containers`` sweeps
-up what a dead engine connection may have left.
+Time is limited twice: by the runner inside (it stops the program at the
+limit) and by the host (past the limit plus ``host_grace`` it gives up on
+the container: a sandbox error, reward None, never the program's 0).
+
+Every execution ends with the container given back or retired, on every
+path: a container whose state line says it is not clean, that does not send
+it within ``settle_timeout``, or whose stream breaks, is retired and
+replaced. None outlives the process that made it: containers are removed on
+``close()`` and at interpreter exit, and should the process die without
+either (a crash, SIGKILL), the attach stream closes, the runner reads
+end-of-file and exits, and Docker removes the stopped container
+(``auto_remove``). ``remove_stale_containers`` sweeps up what a dead engine
+connection may have left.
 """
 
 from __future__ import annotations
@@ -44,13 +53,19 @@ from rlvr.sandbox.image import image_exists, image_tag
 from rlvr.sandbox.result import ExecResult, ExecStatus, TestOutcome, TestReport
 from rlvr.sandbox.testspec import AssertTests, CallTests
 
-__all__ = ["SandboxPool", "connect", "remove_stale_containers", "shared_pool"]
+__all__ = ["LABEL", "POOL_LABEL", "SandboxPool", "connect", "remove_stale_containers", "shared_pool"]
 
 LABEL = "rlvr-sandbox.owner"
 """Container label: ``<hostname>:<pid>`` of the process that made it."""
+POOL_LABEL = "rlvr-sandbox.pool"
+"""Container label: the id of the pool that made it (``SandboxPool.id``)."""
 RUNNER = "/opt/rlvr/runner.py"
 WORK = "/work"
-USER = "65534:65534"
+USER = "0:0"
+"""The runner's user: root with only ``CAPABILITIES``; it runs no request's code itself."""
+CAPABILITIES = ["SETUID", "SETGID", "KILL"]
+IPC_SYSCTLS = {"kernel.shmmni": "0", "kernel.msgmni": "0", "kernel.sem": "0 0 0 0", "fs.mqueue.queues_max": "0"}
+"""No System V shared memory, message queues or semaphores, and no POSIX message queues, in a container."""
 ENGINE_HELP = (
     "Start a Docker engine (on Debian: apt-get install docker.io, then dockerd &; from a checkout of "
     "rlvr-gym: bash .ci/docker), or point DOCKER_HOST at a running one."
@@ -99,6 +114,8 @@ class SandboxPool:
             )
         self.pid = os.getpid()
         self.owner = f"{socket.gethostname()}:{self.pid}"
+        self.id = secrets.token_hex(6)
+        """This pool's id, the label ``POOL_LABEL`` of its containers."""
         remove_stale_containers(self.client)
         self._idle: queue.LifoQueue[_Container] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self.config.pool_size)
@@ -122,62 +139,74 @@ class SandboxPool:
         Returns:
             The execution's result; ``sandbox_error`` if the sandbox failed.
         """
-        request = {"argv": ["python3", "-I", "main.py"], "files": {"main.py": program}, "stdin": stdin}
+        request = {"op": "run", "argv": ["python3", "-I", "main.py"], "files": {"main.py": program}, "stdin": stdin}
         response = self._execute(request, timeout)
         return _result(response)
 
     def run_tests(self, program: str, tests: AssertTests | CallTests, *, timeout: float | None = None) -> TestReport:
-        """Run ``program``, then ``tests`` against it, in the harness; one outcome per test.
+        """Run ``program``, then ``tests`` against it; one outcome per test.
 
-        The tests travel over a pipe, never touch the container's disk, and
-        verdicts come back over a private channel keyed by a random nonce,
-        so the program can neither read the tests nor fake a pass (see
-        sandbox/container/harness.py). ``timeout`` covers program and tests.
+        The program runs in one process and the tests in another, the judge,
+        as another user the program cannot read, signal or trace; each call
+        of the program's functions crosses between them as plain data (see
+        sandbox/container/). Expected values of value checks and call tests
+        never enter the container: the host compares them. ``timeout``
+        covers the program and its tests.
         """
-        nonce = secrets.token_hex(16)
-        result_fd = 20 + secrets.randbelow(150)
-        payload = {"program": program, "spec": tests.payload(), "nonce": nonce, "result_fd": result_fd}
-        request = {
-            "argv": None,  # the runner's warm child runs the harness in-process
-            "stdin": json.dumps(payload),
-            "nonce": nonce,
-            "result_fd": result_fd,
-        }
+        request = {"op": "test", "program": program, "spec": tests.payload()}
         response = self._execute(request, timeout)
         execution = _result(response)
         return TestReport(execution, _outcomes(tests, response.get("results") or [], execution))
 
     def _execute(self, request: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+        """Send ``request`` to an idle container; its response. The container goes back or is retired, always."""
         config = self.config
         limit = float(timeout if timeout is not None else config.timeout)
         request = request | {
+            "id": secrets.token_hex(8),
             "timeout": limit,
             "max_output": config.max_output_bytes,
             "max_file_bytes": config.max_file_bytes,
             "max_open_files": config.max_open_files,
-            "retire_at_processes": max(2, config.pids_limit // 2),
+            "max_processes": config.max_processes,
         }
         with self._slots:
             try:
                 container = self._take()
             except SandboxUnavailable as error:
                 return {"status": "sandbox_error", "message": str(error)}
+            clean = False
             try:
-                response = container.request(request, limit + config.host_grace)
-            except _HostTimeout:
-                self._retire(container)
-                return {"status": "timeout", "message": "the container did not answer in time; it was killed"}
-            except (OSError, ValueError, _StreamClosed) as error:
-                self._retire(container)
-                return {"status": "sandbox_error", "message": f"the container failed: {error!r}"}
-            if "error" in response:
-                self._retire(container)
-                return {"status": "sandbox_error", "message": response["error"]}
-            if response.get("retire"):
-                self._retire(container)
-            else:
-                self._give_back(container)
-            return response
+                response = self._exchange(container, request, limit)
+                clean = response.pop("clean", False)
+                return response
+            finally:
+                if clean:
+                    self._give_back(container)
+                else:
+                    self._retire(container)
+
+    def _exchange(self, container: _Container, request: dict[str, Any], limit: float) -> dict[str, Any]:
+        """The response to ``request``, with ``clean``: whether the container said it is clean afterwards."""
+        try:
+            response = container.request(request, limit + self.config.host_grace)
+        except _HostTimeout:
+            message = f"the container did not answer within {limit + self.config.host_grace:g} s; it is retired"
+            return {"status": "sandbox_error", "message": message}
+        except (OSError, ValueError, _StreamClosed) as error:
+            return {"status": "sandbox_error", "message": f"the container failed: {error!r}"}
+        if not isinstance(response, dict) or response.get("id") != request["id"]:
+            return {"status": "sandbox_error", "message": "the runner's answer does not match the request"}
+        if "error" in response:
+            return {"status": "sandbox_error", "message": str(response["error"])}
+        try:
+            state = container.read_message(self.config.settle_timeout)
+        except (_HostTimeout, OSError, ValueError, _StreamClosed):
+            state = {"state": "unknown"}
+        response["clean"] = isinstance(state, dict) and state.get("state") == "clean"
+        if not response["clean"]:
+            container.problems = list(state.get("problems", [])) if isinstance(state, dict) else []
+        return response
 
     # --- the containers ------------------------------------------------------------
 
@@ -188,10 +217,13 @@ class SandboxPool:
             return self._idle.get_nowait()
         except queue.Empty:
             pass
-        container = _Container(self.client, self.config, self.image, self.owner)
+        container = self._new_container()
         with self._lock:
             self._containers.add(container)
         return container
+
+    def _new_container(self) -> _Container:
+        return _Container(self.client, self.config, self.image, self.owner, self.id)
 
     def _give_back(self, container: _Container) -> None:
         self._idle.put(container)
@@ -207,7 +239,7 @@ class SandboxPool:
     def _replace(self) -> None:
         """Start a container to take a retired one's place, so the next execution finds it warm."""
         try:
-            container = _Container(self.client, self.config, self.image, self.owner)
+            container = self._new_container()
         except (SandboxUnavailable, OSError, ValueError):
             return  # the next execution starts one itself, and reports the failure
         with self._lock:
@@ -223,7 +255,7 @@ class SandboxPool:
         """Start all ``pool_size`` containers now, instead of on first use."""
         with self._lock:
             missing = self.config.pool_size - len(self._containers)
-        started = [_Container(self.client, self.config, self.image, self.owner) for _ in range(max(missing, 0))]
+        started = [self._new_container() for _ in range(max(missing, 0))]
         with self._lock:
             self._containers.update(started)
         for container in started:
@@ -261,23 +293,31 @@ class _StreamClosed(Exception):
 class _Container:
     """One container and the attach stream to its runner."""
 
-    def __init__(self, client: Any, config: SandboxConfig, image: str, owner: str) -> None:
+    def __init__(self, client: Any, config: SandboxConfig, image: str, owner: str, pool_id: str = "") -> None:
         import docker.errors
         from docker.types import LogConfig, Ulimit
 
         self.stderr_tail = b""
+        self.problems: list[str] = []
+        """Why the container was found unclean after its last execution, as its runner said."""
         self._buffer = bytearray()
+        self.program_uid = 100_000 + 2 * secrets.randbelow(1 << 29)
+        """The user programs run as in this container; the judge runs as the next one."""
+        uid = self.program_uid
         try:
             api = client.api
+            work = f"rw,nosuid,nodev,noexec,size={config.tmpfs_mb}m,nr_inodes={config.max_files},uid={uid},gid={uid}"
             host_config = api.create_host_config(
                 network_mode="none",
                 read_only=True,
-                tmpfs={WORK: f"rw,nosuid,nodev,noexec,size={config.tmpfs_mb}m,uid=65534,gid=65534,mode=0700"},
+                tmpfs={WORK: work + ",mode=0700"},
                 mem_limit=f"{config.memory_mb}m",
                 memswap_limit=f"{config.memory_mb}m",
                 nano_cpus=int(config.cpus * 1e9),
                 pids_limit=config.pids_limit,
                 cap_drop=["ALL"],
+                cap_add=CAPABILITIES,
+                sysctls=IPC_SYSCTLS,
                 security_opt=["no-new-privileges"],
                 ulimits=[
                     Ulimit(name="nofile", soft=config.max_open_files, hard=config.max_open_files),
@@ -290,13 +330,13 @@ class _Container:
             )
             created = api.create_container(
                 image,
-                command=["python3", "-I", RUNNER],
+                command=["python3", "-I", RUNNER, "--program-uid", str(uid), "--judge-uid", str(uid + 1)],
                 user=USER,
                 working_dir=WORK,
                 stdin_open=True,  # not detached, so also StdinOnce: the stream closing (the host process
                 detach=False,  # gone) closes the runner's stdin, and the runner exits
                 network_disabled=True,
-                labels={LABEL: owner},
+                labels={LABEL: owner, POOL_LABEL: pool_id},
                 host_config=host_config,
             )
             self.container = client.containers.get(created["Id"])
@@ -308,7 +348,7 @@ class _Container:
             self.destroy()
             raise SandboxUnavailable(f"could not start a sandbox container from {image}: {error}") from None
         try:
-            ready = self._read_message(time.monotonic() + config.start_timeout)
+            ready = self.read_message(config.start_timeout)
         except (_HostTimeout, _StreamClosed, OSError, ValueError) as error:
             self.destroy()
             detail = self.stderr_tail.decode(errors="replace")[-1000:]
@@ -321,9 +361,11 @@ class _Container:
         """Send one request; its response, or ``_HostTimeout`` after ``seconds``."""
         self._raw.settimeout(seconds)
         self._raw.sendall(json.dumps(message).encode() + b"\n")
-        return self._read_message(time.monotonic() + seconds)
+        return self.read_message(seconds)
 
-    def _read_message(self, deadline: float) -> dict[str, Any]:
+    def read_message(self, seconds: float) -> dict[str, Any]:
+        """The runner's next line, as JSON; ``_HostTimeout`` after ``seconds``."""
+        deadline = time.monotonic() + seconds
         while b"\n" not in self._buffer:
             kind, payload = self._read_frame(deadline)
             if kind == 1:
@@ -390,21 +432,27 @@ def _result(response: dict[str, Any]) -> ExecResult:
 def _outcomes(
     tests: AssertTests | CallTests, verdicts: list[dict[str, Any]], execution: ExecResult
 ) -> tuple[TestOutcome, ...]:
-    """One outcome per test from the harness's verdicts; a test without one failed ("not run")."""
+    """One outcome per test from the judge's verdicts; a test without one failed ("not run").
+
+    Never raises: a verdict that cannot be judged (a value that is not plain
+    data, too deep, too large) fails its test.
+    """
     found: dict[int, TestOutcome] = {}
     expected = tests.expected_values() if isinstance(tests, AssertTests) else {}
     total = tests.total
     for verdict in verdicts:
-        index = verdict.get("i")
-        if not isinstance(index, int) or index in found or not 0 <= index < total:
+        if not isinstance(verdict, dict):
             continue
-        if isinstance(tests, CallTests):
-            if "value" in verdict and isinstance(verdict["value"], str):
-                passed, message = tests.judge(index, verdict["value"])
+        index = verdict.get("i")
+        if not isinstance(index, int) or isinstance(index, bool) or index in found or not 0 <= index < total:
+            continue
+        try:
+            if isinstance(tests, CallTests):
+                passed, message = tests.judge(index, verdict)
             else:
-                passed, message = False, str(verdict.get("error", "no value"))[:300]
-        else:
-            passed, message = tests.judge(index, verdict, expected)
+                passed, message = tests.judge(index, verdict, expected)
+        except Exception as error:  # the program's value, not the host, is at fault
+            passed, message = False, f"the value could not be judged ({type(error).__name__})"
         found[index] = TestOutcome(passed, message)
     missing = f"not run ({execution.status.value})" if not execution.ok else "not run"
     return tuple(found.get(index, TestOutcome(False, missing)) for index in range(total))

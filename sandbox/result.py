@@ -77,7 +77,7 @@ class TestOutcome:
 
 @dataclass(frozen=True)
 class TestReport:
-    """A test run: the execution of the harness and one outcome per test, in the order of the tests.
+    """A test run: the execution of the program and its tests, and one outcome per test, in the order of the tests.
 
     A test whose verdict never reached the host (the program exited, crashed
     or was killed first) counts as failed with message ``"not run"``.

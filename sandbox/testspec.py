@@ -1,22 +1,30 @@
-"""Unit tests for a program, in the two shapes the harness runs.
+"""Unit tests for a program, in the two shapes the sandbox's judge runs.
+
+Tests run in the judge (sandbox/container/judge.py), a process apart from
+the program's, as a user the program cannot reach; each call of the
+program's functions sends plain-data arguments to the program's process and
+gets a plain-data value back (sandbox/container/wire.py). So what a test
+sees are values of built-in types made by the judge itself, never an object
+of the program's, and no verdict passes through the program's hands.
 
 ``AssertTests``: test statements (``assert f(2) == 4``, a loop of asserts)
 run after the program, one verdict per statement. HumanEval's ``check``
 functions and MBPP's assert lists become these (``from_humaneval``,
 ``from_asserts``). A statement of the form ``assert <expression> ==
-<literal>`` (nine in ten of HumanEval's) is a value check: only the
-expression goes into the sandbox, its value comes back, and the host
-compares it with the literal, so the expected value never enters the
-sandbox and no verdict of the program's making can pass it. Other statements
-run inside the sandbox, next to the program, and their verdicts are as
-trustworthy as the harness's isolation (sandbox/container/harness.py).
+<literal>`` (nine in ten of HumanEval's) is a value check: the judge
+evaluates only the expression and the host compares its value with the
+literal, so the expected value never enters the sandbox at all. Other
+statements run in the judge.
 
-``CallTests``: hidden input/output cases. The harness calls the program's
-function with each case's arguments and sends the JSON of the return value
-out; the host compares it with the expected value. The expected values
-never enter the sandbox, so a program cannot read them, and a return value
-that only pretends to be equal (an object whose ``__eq__`` always says yes)
-cannot be serialised and fails.
+``CallTests``: hidden input/output cases. The judge calls the program's
+function with each case's arguments and sends the value back; the host
+compares it with the expected value as JSON data (tuples as lists), so the
+expected values never enter the sandbox either.
+
+What cannot be judged: a test that passes the program something other than
+plain data (a function, an object of a class of the test's) fails with a
+message that says so, and so does a program that returns anything but plain
+data (a generator, an object of its own class).
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from rlvr.sandbox.container import wire
 
 __all__ = ["AssertTests", "CallTests", "TestSpec", "json_equal"]
 
@@ -88,7 +98,7 @@ class AssertTests:
         return cls(statements, preamble="\n".join(preamble), entry_point=entry_point)
 
     def payload(self) -> dict[str, Any]:
-        """What the harness reads (JSON-ready); value checks carry their expression only."""
+        """What the judge reads (JSON-ready); value checks carry their expression only."""
         steps = []
         for statement, is_test, check in self._parsed:
             if check is not None:
@@ -108,17 +118,17 @@ class AssertTests:
         return expected
 
     def judge(self, index: int, verdict: Mapping[str, Any], expected: Mapping[int, Any]) -> tuple[bool, str]:
-        """Whether test ``index`` passed, from the harness's verdict (and, for value checks, the expected value)."""
+        """Whether test ``index`` passed, from the judge's verdict (and, for value checks, the expected value)."""
         if index not in expected:
             return verdict.get("ok") is True, str(verdict.get("msg", ""))[:300]
         if not isinstance(verdict.get("value"), str):
             return False, str(verdict.get("msg", "no value"))[:300]
         try:
-            value = _literal(verdict["value"])
-            equal = bool(value == expected[index])
-        except Exception:  # an unreadable value, or one whose comparison fails
+            value = wire.loads(verdict["value"])
+            equal = value == expected[index]
+        except (ValueError, TypeError, RecursionError, MemoryError):  # not plain data, or incomparable
             return False, "the value is not plain data"
-        return (True, "") if equal else (False, f"AssertionError: got {verdict['value'][:80]}")
+        return (True, "") if equal is True else (False, f"AssertionError: got {_short_repr(value)}")
 
 
 @dataclass(frozen=True)
@@ -142,16 +152,18 @@ class CallTests:
         return len(self.cases)
 
     def payload(self) -> dict[str, Any]:
-        """What the harness reads: the arguments only, never the expected values."""
+        """What the judge reads: the arguments only, never the expected values."""
         return {"mode": "call", "function": self.function, "calls": [list(args) for args, _ in self.cases]}
 
-    def judge(self, index: int, returned_json: str) -> tuple[bool, str]:
-        """Whether case ``index`` passed, given the JSON of the value returned inside the sandbox."""
-        try:
-            value = json.loads(returned_json)
-        except ValueError:
-            return False, "the return value is not plain data"
-        expected = json.loads(json.dumps(self.cases[index][1]))  # tuples -> lists, as the value went through JSON
+    def judge(self, index: int, verdict: Mapping[str, Any]) -> tuple[bool, str]:
+        """Whether case ``index`` passed, given the judge's verdict (the returned value, or the call's error)."""
+        if not isinstance(verdict.get("value"), str):
+            return False, str(verdict.get("error", verdict.get("msg", "no value")))[:300]
+        try:  # as JSON data: tuples become lists, as in the data the cases come from
+            value = json.loads(json.dumps(wire.loads(verdict["value"]), allow_nan=False))
+        except (ValueError, TypeError, RecursionError, MemoryError):
+            return False, "the return value is not JSON data"
+        expected = json.loads(json.dumps(self.cases[index][1]))
         if json_equal(value, expected, self.rel_tol):
             return True, ""
         return False, f"case {index}: returned {_short(value)}"
@@ -205,13 +217,6 @@ def _is_literal(node: ast.expr) -> bool:
     return True
 
 
-def _literal(text: str) -> Any:
-    """A value from its ``repr`` (built-in types only), as the harness sent it."""
-    if text == "set()":
-        return set()
-    return ast.literal_eval(text)
-
-
 def _is_test(statement: str) -> bool:
     try:
         tree = ast.parse(statement)
@@ -222,6 +227,11 @@ def _is_test(statement: str) -> bool:
 
 def _is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)  # built-in values only: wire.loads made them
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _short(value: Any, limit: int = 80) -> str:

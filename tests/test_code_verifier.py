@@ -408,7 +408,7 @@ def test_overwriting_test_files_gains_nothing(sandbox_pool, task):
     assert score.value == 0.0, score
 
 
-def test_calling_the_harness_reporter_from_a_stack_frame_gains_nothing(sandbox_pool):
+def test_calling_a_reporter_found_from_a_stack_frame_gains_nothing(sandbox_pool):
     program = textwrap.dedent(
         """
         import sys

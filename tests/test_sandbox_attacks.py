@@ -1,16 +1,37 @@
-"""The attack suite against a real Docker engine: every attack contained, the pool healthy afterwards."""
+"""The attack suite against a real Docker engine: every attack contained, honest programs served right after it."""
 
 import pytest
 
 from rlvr.cli import main
-from rlvr.sandbox import AssertTests, CallTests
+from rlvr.sandbox import AssertTests, CallTests, SandboxConfig, SandboxPool
 from rlvr.sandbox.attacks import ATTACKS, DOUBLE, healthy, run_attack
+from rlvr.sandbox.attacks.kit import live_containers
+
+KINDS = ("limits", "poisoning", "copying", "forging", "host", "cleanup")
+
+
+@pytest.fixture(scope="module")
+def one_container():
+    """A pool of one container: every attack is followed by honest programs on the container it attacked."""
+    with SandboxPool(SandboxConfig(pool_size=1)) as pool:
+        yield pool
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[attack.name for attack in ATTACKS])
-def test_attack_is_contained_and_the_pool_serves_the_next_execution(sandbox_pool, attack):
-    held, detail = run_attack(sandbox_pool, attack)
+def test_attack_is_contained_and_honest_programs_after_it_score_right(one_container, attack):
+    held, detail = run_attack(one_container, attack)
     assert held, detail
+
+
+def test_every_class_of_attack_has_several_attacks():
+    for kind in KINDS:
+        assert sum(attack.kind == kind for attack in ATTACKS) >= 3, kind
+    assert {attack.kind for attack in ATTACKS} == set(KINDS)
+
+
+def test_the_whole_suite_leaves_no_container_behind_and_retires_none(one_container):
+    assert live_containers(one_container) <= 1
+    assert one_container.retired == 0  # every attack was cleaned up after, not thrown away
 
 
 def test_the_same_tests_pass_an_honest_program():
@@ -33,8 +54,8 @@ def test_the_same_tests_pass_an_honest_program():
         assert healthy(pool)[0]
 
 
-def test_a_program_using_namedtuple_enum_and_imports_still_runs_under_the_harness(sandbox_pool):
-    # the harness refuses frame access with ValueError, which these fall back on
+def test_a_program_using_namedtuple_enum_frames_and_imports_runs_as_usual(sandbox_pool):
+    # nothing is refused inside the program's own process: it holds nothing of the tests
     program = (
         "import collections, enum, fractions, typing\n"
         "Point = collections.namedtuple('Point', 'x y')\n"
@@ -46,9 +67,10 @@ def test_a_program_using_namedtuple_enum_and_imports_still_runs_under_the_harnes
 
 
 def test_sandbox_check_command_passes_and_names_each_attack(capsys):
-    assert main(["sandbox", "check", "--only", "kill_init", "early_exit"]) == 0
+    assert main(["sandbox", "check", "--only", "kill_everyone", "early_exit", "group_of_four"]) == 0
     out = capsys.readouterr().out
-    assert "kill_init" in out and "early_exit" in out and "ok: all 2 attacks contained" in out
+    assert "kill_everyone" in out and "early_exit" in out and "ok: all 3 attacks contained" in out
+    assert "copying   group_of_four" in out
 
 
 def test_sandbox_check_rejects_an_unknown_attack(capsys):

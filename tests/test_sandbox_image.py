@@ -12,7 +12,7 @@ def test_the_tag_is_a_hash_of_the_build_context():
     tag = image_tag()
     assert tag.startswith("rlvr-sandbox:") and len(tag.split(":")[1]) == 12
     assert image_tag() == tag
-    assert {p.name for p in CONTEXT.iterdir()} >= {"Dockerfile", "runner.py", "harness.py"}
+    assert {p.name for p in CONTEXT.iterdir()} >= {"Dockerfile", "runner.py", "zygote.py", "judge.py", "wire.py"}
 
 
 def test_the_tag_changes_when_the_runner_changes(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """The warm pool on a real Docker engine: executions, limits, concurrency, retirement, clean-up, errors."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from rlvr.sandbox import ExecStatus, SandboxConfig, SandboxPool, SandboxUnavailable, connect
+from rlvr.sandbox import CallTests, ExecStatus, SandboxConfig, SandboxPool, connect
 from rlvr.sandbox.pool import LABEL, _Container, _HostTimeout, remove_stale_containers
 
 
@@ -58,16 +59,28 @@ def test_the_container_is_confined_as_configured(sandbox_pool):
     host = container.attrs["HostConfig"]
     config = sandbox_pool.config
     assert host["ReadonlyRootfs"] is True and host["NetworkMode"] == "none"
-    assert host["CapDrop"] == ["ALL"] and "no-new-privileges" in host["SecurityOpt"]
+    assert host["CapDrop"] == ["ALL"] and sorted(host["CapAdd"]) == ["KILL", "SETGID", "SETUID"]
+    assert "no-new-privileges" in host["SecurityOpt"]
+    assert host["Sysctls"]["kernel.shmmni"] == "0" and host["Sysctls"]["fs.mqueue.queues_max"] == "0"
     assert host["Memory"] == host["MemorySwap"] == config.memory_mb << 20
     assert host["PidsLimit"] == config.pids_limit and host["NanoCpus"] == int(config.cpus * 1e9)
-    assert container.attrs["Config"]["User"] == "65534:65534"
-    identity = sandbox_pool.run("import os\nprint(os.getuid(), os.getgid())")
-    assert identity.stdout == "65534 65534\n"
-    limits = sandbox_pool.run(
-        "import resource as r\nprint(r.getrlimit(r.RLIMIT_NOFILE)[0], r.getrlimit(r.RLIMIT_FSIZE)[0])"
+    assert f"nr_inodes={config.max_files}" in host["Tmpfs"]["/work"]
+
+
+def test_a_program_runs_as_its_own_user_without_capabilities_and_with_its_limits(sandbox_pool):
+    config = sandbox_pool.config
+    program = (
+        "import os, resource as r\n"
+        "status = dict(line.split(':', 1) for line in open('/proc/self/status'))\n"
+        "print(os.getuid(), os.getgid(), os.getgroups(), int(status['CapEff'], 16), int(status['CapPrm'], 16))\n"
+        "print(*(r.getrlimit(k)[0] for k in (r.RLIMIT_NOFILE, r.RLIMIT_FSIZE, r.RLIMIT_NPROC)))\n"
+        "print(os.stat('/proc/1/status').st_uid, open('/proc/1/status').read().split('Uid:')[1].split()[0])\n"
     )
-    assert limits.stdout == f"{config.max_open_files} {config.max_file_bytes}\n"
+    identity, limits, runner = sandbox_pool.run(program).stdout.splitlines()
+    uid, gid, *rest = identity.split()
+    assert int(uid) >= 100_000 and gid == uid and rest == ["[]", "0", "0"]
+    assert limits == f"{config.max_open_files} {config.max_file_bytes} {config.max_processes}"
+    assert runner.split()[1] == "0"  # PID 1 is another user (root with three capabilities), out of the program's reach
 
 
 def test_many_threads_share_the_pool_and_each_gets_its_own_answer(sandbox_pool):
@@ -98,14 +111,16 @@ def test_no_more_executions_run_at_once_than_the_pool_size():
     assert elapsed >= 1.0  # four half-second programs, two at a time
 
 
-def test_a_timed_out_container_is_retired_and_replaced():
+def test_a_timed_out_program_is_stopped_and_its_container_cleaned_and_kept():
     with SandboxPool(SandboxConfig(pool_size=1)) as pool:
         pool.run("pass")
         first = set(pool.container_ids())
-        assert pool.run("while True: pass", timeout=0.5).status is ExecStatus.TIMEOUT
-        assert pool.retired == 1
-        assert pool.run("print('next')").stdout == "next\n"
-        assert not first & set(pool.container_ids())
+        start = time.monotonic()
+        assert pool.run("import os\nos.fork()\nwhile True: pass", timeout=0.5).status is ExecStatus.TIMEOUT
+        assert time.monotonic() - start < 0.5 + 1.0  # the limit plus stopping, killing and checking
+        census = "import os\nprint(sum(os.stat(f'/proc/{p}').st_uid == os.getuid() for p in os.listdir('/proc') if p.isdigit()))"  # noqa: E501
+        assert pool.run(census).stdout == "1\n"  # only itself: the looping pair was killed
+        assert pool.retired == 0 and set(pool.container_ids()) == first
 
 
 def test_close_removes_every_container():
@@ -164,24 +179,69 @@ def test_the_host_gives_up_on_a_container_that_does_not_answer():
     config = SandboxConfig()
     container = _Container(client, config, SandboxPool(config, client).image, owner="test:1")
     try:
-        request = {"argv": ["python3", "-c", "import time; time.sleep(60)"], "timeout": 60}
+        request = {"op": "run", "argv": ["python3", "-c", "import time; time.sleep(60)"], "timeout": 60}
         with pytest.raises(_HostTimeout):
             container.request(request, seconds=0.5)
     finally:
         container.destroy()
 
 
-def test_no_engine_is_a_clear_error(monkeypatch):
-    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
-    with pytest.raises(SandboxUnavailable, match=r"no Docker engine answers.*DOCKER_HOST"):
-        SandboxPool()
+def test_an_engine_stall_is_the_sandboxs_fault_not_the_programs():
+    with SandboxPool(SandboxConfig(pool_size=1, host_grace=0.5)) as pool:
+        pool.run("pass")
+        (container_id,) = pool.container_ids()
+        container = connect().containers.get(container_id)
+        pauser = threading.Timer(0.2, container.pause)
+        pauser.start()
+        try:
+            result = pool.run("import time\ntime.sleep(0.5)\nprint('done')", timeout=1.0)
+        finally:
+            pauser.join()
+            time.sleep(2.0)
+            with contextlib.suppress(Exception):
+                container.unpause()
+        assert result.status is ExecStatus.SANDBOX_ERROR  # reward None, never the program's 0
+        assert "did not answer" in result.message
+        assert pool.retired == 1 and pool.run("print('next')").stdout == "next\n"
 
 
-def test_a_missing_image_says_how_to_build_it():
-    with pytest.raises(SandboxUnavailable, match="rlvr sandbox build"):
-        SandboxPool(SandboxConfig(image="rlvr-sandbox:does-not-exist"))
+def test_a_spare_that_died_before_its_program_is_the_sandboxs_fault_and_retires_the_container():
+    with SandboxPool(SandboxConfig(pool_size=1)) as pool:
+        pool.run("pass")
+        (container_id,) = pool.container_ids()
+        container = connect().containers.get(container_id)
+        spares = container.exec_run(["python3", "-c", SPARES], user="0:0").output.decode().split()
+        assert len(spares) == 2
+        killed = container.exec_run(
+            ["python3", "-c", f"import os\nfor pid in {spares}: os.kill(int(pid), 9)"], user="0:0"
+        )
+        assert killed.exit_code == 0, killed.output
+        report = pool.run_tests("def double(x):\n    return 2 * x\n", CallTests("double", (((1,), 2),)))
+        assert report.infrastructure_failure and "spare" in report.execution.message
+        assert pool.retired == 1
+        assert pool.run_tests("def double(x):\n    return 2 * x\n", CallTests("double", (((1,), 2),))).all_passed
 
 
-def test_a_bad_config_names_the_field():
-    with pytest.raises(ValueError, match="pool_size"):
-        SandboxConfig(pool_size=0)
+SPARES = """
+import os
+parents = {}
+for pid in os.listdir('/proc'):
+    if pid.isdigit() and int(pid) != os.getpid():
+        status = open(f'/proc/{pid}/status').read()
+        if status.split('Uid:')[1].split()[0] == '0':
+            parents[int(pid)] = int(status.split('PPid:')[1].split()[0])
+zygote = min(pid for pid, parent in parents.items() if parent == 1)  # the runner's first child
+print(*sorted(pid for pid, parent in parents.items() if parent == zygote))  # its waiting spares
+"""
+
+
+def test_a_process_the_killers_cannot_reach_makes_the_container_dirty_and_it_is_retired():
+    with SandboxPool(SandboxConfig(pool_size=1)) as pool:
+        pool.run("pass")
+        (container_id,) = pool.container_ids()
+        stray = "import time\ntime.sleep(60)"  # root, started from outside: no killer of a program user reaches it
+        connect().containers.get(container_id).exec_run(["python3", "-c", stray], user="0:0", detach=True)
+        time.sleep(0.5)
+        assert pool.run("print('still judged')").stdout == "still judged\n"  # the response stands
+        assert pool.retired == 1 and container_id not in pool.container_ids()
+        assert pool.run("print('next')").stdout == "next\n"

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rlvr.sandbox.container import wire
 from rlvr.sandbox.testspec import AssertTests, CallTests, json_equal
 
 HUMANEVAL_TEST = '''
@@ -51,9 +52,31 @@ def test_an_unparseable_test_statement_still_counts_as_a_test():
 def test_call_tests_send_arguments_only_and_judge_on_the_host():
     tests = CallTests("f", (((1, [2, 3]), {"a": [1.0, 2]}), (("x",), "y")))
     assert tests.payload() == {"mode": "call", "function": "f", "calls": [[1, [2, 3]], ["x"]]}
-    assert tests.judge(0, '{"a": [1.0000000000001, 2]}') == (True, "")
-    assert tests.judge(1, '"z"')[0] is False
-    assert tests.judge(1, "not json")[0] is False
+    assert tests.judge(0, {"value": wire.dumps({"a": [1.0000000000001, 2]})}) == (True, "")
+    assert tests.judge(0, {"value": wire.dumps({"a": (1.0, 2)})}) == (True, "")  # a tuple is a JSON list
+    assert tests.judge(1, {"value": wire.dumps("z")})[0] is False
+    assert tests.judge(1, {"value": "not json"}) == (False, "the return value is not JSON data")
+    assert tests.judge(1, {"value": wire.dumps({1, 2})}) == (False, "the return value is not JSON data")
+    assert tests.judge(1, {"error": "ValueError: no"}) == (False, "ValueError: no")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 5000 + "]" * 5000, '{"set": [[1]]}', "9" * 5000, '{"tuple": 3}', "x" * 100, '{"bytes": "!!"}'],
+    ids=["deep", "unhashable", "huge-int", "bad-tag", "junk", "bad-base64"],
+)
+def test_a_malformed_or_deep_value_fails_its_test_and_never_raises(text):
+    assert CallTests("f", (((1,), 1),)).judge(0, {"value": text})[0] is False
+    value_check = AssertTests(("assert candidate(1) == 1",), entry_point="f")
+    assert value_check.judge(0, {"value": text}, value_check.expected_values())[0] is False
+
+
+def test_a_value_check_compares_the_decoded_value_with_the_literal():
+    tests = AssertTests(("assert candidate(1) == (1, 'a')", "assert candidate(2) == {2}"), entry_point="f")
+    expected = tests.expected_values()
+    assert tests.judge(0, {"value": wire.dumps((1, "a"))}, expected) == (True, "")
+    assert tests.judge(0, {"value": wire.dumps([1, "a"])}, expected) == (False, "AssertionError: got [1, 'a']")
+    assert tests.judge(1, {"value": wire.dumps({2})}, expected) == (True, "")
 
 
 def test_json_equal_keeps_bools_apart_from_numbers_and_compares_floats_with_tolerance():
