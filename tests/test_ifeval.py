@@ -19,9 +19,9 @@ from rlvr.verifiers.ifeval import (
     count_sentences,
     count_words,
     detect_language,
-    final_text,
 )
 from rlvr.verifiers.properties import check_bounded_time, check_verifier
+from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Status
 
 ENGLISH = "The quick brown fox jumps over the lazy dog while the farmer watches from the old barn."
@@ -272,10 +272,10 @@ def test_language_detection_is_the_same_across_calls_and_processes():
     assert other.stdout.strip() == here[0]
 
 
-def test_final_text_is_what_follows_the_last_closing_think_tag():
-    assert final_text("<think>a, b</think>answer") == "answer"
-    assert final_text("<think>x</think>y</think> z") == " z"
-    assert final_text("no reasoning") == "no reasoning"
+def test_the_judged_response_is_the_answer_after_the_reasoning():
+    assert answer_text("<think>a, b</think>answer") == "answer"
+    assert answer_text("<think>x</think>y</think> z") == " z"
+    assert answer_text("no reasoning") == "no reasoning"
 
 
 # --- data errors -------------------------------------------------------------

@@ -355,6 +355,8 @@ def test_answer_stuffed_with_every_candidate_scores_zero():
 @pytest.mark.parametrize("answer_format", [AnswerFormat.R1, AnswerFormat.FIREWORKS])
 def test_thousands_of_different_declared_answers_are_hedged_fast(answer_format):
     completion = "\n".join(say(answer_format, str(n)) for n in range(3000))
+    if answer_format is AnswerFormat.R1:  # all of them after one reasoning block
+        completion = "<think>Guess.</think>" + "".join(f"<answer>{n}</answer>" for n in range(3000))
     start = time.perf_counter()
     score = judge("7", completion, answer_format=answer_format)
     assert time.perf_counter() - start < 2.0

@@ -85,9 +85,25 @@ def test_answer_that_is_not_one_number_is_unparseable(answer_format, written):
 @pytest.mark.parametrize("answers", [("94311", "94312"), ("94312", "94311")], ids=["right-first", "right-last"])
 def test_two_different_answers_are_hedged_whichever_comes_last(answer_format, answers):
     completion = "\n".join(say(answer_format, answer) for answer in answers)
+    if answer_format is AnswerFormat.R1:  # two answers after one reasoning block
+        completion = "<think>Multiply.</think>" + "".join(f"<answer>{answer}</answer>" for answer in answers)
     score = NumericAnswer(answer_format)(completion, TASK)
     assert score.value == 0.0
     assert score.status is Status.HEDGED
+
+
+@pytest.mark.parametrize("answer_format", STRICT_FORMATS)
+def test_an_answer_only_in_the_reasoning_is_no_answer(answer_format):
+    completion = "<think>" + say(answer_format, "94311") + "</think>I am not sure."
+    score = NumericAnswer(answer_format)(completion, TASK)
+    assert score.value == 0.0 and score.status is Status.UNPARSEABLE
+
+
+@pytest.mark.parametrize("answer_format", STRICT_FORMATS)
+def test_a_wrong_draft_in_the_reasoning_does_not_make_the_final_answer_a_hedge(answer_format):
+    draft = say(answer_format, "94312").replace("<think>", "").replace("</think>", "")
+    completion = "<think>" + draft + "</think>\n" + say(answer_format, "94311").split("</think>")[-1]
+    assert NumericAnswer(answer_format)(completion, TASK).status is Status.OK
 
 
 def test_last_number_format_judges_only_the_last_number():
@@ -261,6 +277,8 @@ def test_right_answer_after_a_megabyte_of_reasoning_scores_one(answer_format):
 @pytest.mark.parametrize("answer_format", STRICT_FORMATS)
 def test_thousands_of_different_answers_are_hedged(answer_format):
     completion = "\n".join(say(answer_format, str(n)) for n in range(90_000, 94_312))
+    if answer_format is AnswerFormat.R1:  # all of them after one reasoning block
+        completion = "<think>Guess.</think>" + "".join(f"<answer>{n}</answer>" for n in range(90_000, 94_312))
     score = NumericAnswer(answer_format)(completion, TASK)
     assert score.value == 0.0
     assert score.status is Status.HEDGED

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlvr.verifiers.properties import check_verifier
+from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Status
-from rlvr.verifiers.tool_calls import MAX_DEPTH, ToolCall, ToolCallMatch, answer_text, parse_tool_calls
+from rlvr.verifiers.tool_calls import MAX_DEPTH, ToolCall, ToolCallMatch, parse_tool_calls
 
 
 @dataclass

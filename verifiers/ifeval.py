@@ -50,6 +50,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Score, Status
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
     "count_sentences",
     "count_words",
     "detect_language",
-    "final_text",
     "instruction_variants",
     "language_factory",
     "parse_instruction",
@@ -543,12 +543,6 @@ def check_instruction(
 Mode = Literal["fraction", "all"]
 
 
-def final_text(completion: str) -> str:
-    """The part of ``completion`` that is judged: the text after the last ``</think>``, if any."""
-    _, tag, tail = completion.rpartition("</think>")
-    return tail if tag else completion
-
-
 @dataclass(frozen=True)
 class InstructionFollowing:
     """Score how many of a task's IFEval instructions a completion follows.
@@ -556,8 +550,8 @@ class InstructionFollowing:
     The task carries IFEval's record layout: ``instruction_ids`` (a list of
     ids) and ``kwargs`` (a list of dicts, one per id); ``prompt_text``, when
     present, is the prompt ``combination:repeat_prompt`` wants repeated if its
-    kwargs lack ``prompt_to_repeat``. Only the text after the last ``</think>``
-    is judged when the completion has one (reasoning is not the response).
+    kwargs lack ``prompt_to_repeat``. Only the answer is judged, not the
+    reasoning (``rlvr.verifiers.reasoning.answer_text``).
 
     Args:
         mode: ``"fraction"`` (value = fraction of instructions followed; IFEval's
@@ -595,7 +589,7 @@ class InstructionFollowing:
         except ValueError as error:
             return Score.no_judgement(Status.DATA_ERROR, reason=str(error))
         ids = [instruction_id for instruction_id, _ in checks]
-        response = final_text(completion if isinstance(completion, str) else "")
+        response = answer_text(completion if isinstance(completion, str) else "")
         details: dict[str, Any] = {"mode": mode, "loose": loose, "total": len(checks)}
         if not response.strip():
             return Score.fail(Status.UNPARSEABLE, failed=ids, followed=0, reason="blank response", **details)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from rlvr.verifiers.extract import AnswerFormat, boxed_all, boxed_spans, extract_all
 from rlvr.verifiers.numbers import parse_number
+from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Score, Status
 from rlvr.verifiers.timed_worker import TimedWorker, WorkerCrashed, WorkerError, WorkerStartError, WorkerTimeout
 
@@ -163,7 +164,7 @@ class MathAnswer:
             if not parses:
                 return Score.no_judgement(Status.DATA_ERROR, expected=expected, reason="reference cannot be parsed")
 
-        final = self._final_statement(completion)
+        final = self._final_statement(answer_text(completion))
         if final is None:
             return Score.fail(Status.UNPARSEABLE, expected=expected, extracted=None)
         texts, extracted = final
@@ -520,14 +521,14 @@ def _check_pairs(pairs: list[tuple[str, str]], digits: int) -> str:
     """Worker side: ``"equal"`` if any (reference, answer) pair is equal, else ``"unequal"``,
     ``"answer_unparseable"`` or ``"reference_unparseable"``."""
     outcome = "answer_unparseable"
-    for reference_text, answer_text in pairs:
+    for reference_text, written in pairs:
         reference = _parse_math(reference_text)
         if reference is None:
             return "reference_unparseable"
-        answer = _parse_math(answer_text)
+        answer = _parse_math(written)
         if answer is None:
             continue
-        if _equal(reference, answer, reference_text, answer_text, digits):
+        if _equal(reference, answer, reference_text, written, digits):
             return "equal"
         outcome = "unequal"
     return outcome

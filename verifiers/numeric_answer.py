@@ -13,6 +13,7 @@ from typing import Any
 
 from rlvr.verifiers.extract import AnswerFormat, extract_all
 from rlvr.verifiers.numbers import format_number, parse_number
+from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Score, Status
 
 __all__ = ["NumericAnswer"]
@@ -53,7 +54,7 @@ class NumericAnswer:
                 reason=f"reference {self.answer_field}={raw_reference!r} is not a number",
             )
         expected = format_number(reference)
-        candidates = extract_all(completion, self.answer_format)
+        candidates = extract_all(answer_text(completion), self.answer_format)
         if not candidates:
             return Score.fail(Status.UNPARSEABLE, expected=expected, extracted=None)
         final = candidates[-1]

@@ -12,11 +12,8 @@ The parser (``parse_tool_calls``) reads the formats models are trained on:
   ``{"function_call": {...}}``.
 * Hermes / Qwen: ``<tool_call>{...}</tool_call>``, one block per call.
 
-Only the answer counts: text inside ``<think>...</think>`` is reasoning, and a
-call written there is not a call. A ``</think>`` with no ``<think>`` before it
-closes a block the chat template opened in the prompt (Qwen3, R1), so what
-comes before it is reasoning too; an unclosed ``<think>`` hides the rest of
-the text.
+Only the answer counts (``rlvr.verifiers.reasoning.answer_text``, the rule
+every verifier shares): a call written in the reasoning is not a call.
 
 The verifier (``ToolCallMatch``) reads ``task.functions`` (OpenAI-style
 function schemas) and ``task.expected_calls`` (BFCL-style: each parameter maps
@@ -45,11 +42,11 @@ from typing import Any, Literal
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import Draft202012Validator, validator_for
 
+from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Score, Status
 
-__all__ = ["ToolCall", "ToolCallMatch", "ToolCallParse", "answer_text", "parse_tool_calls"]
+__all__ = ["ToolCall", "ToolCallMatch", "ToolCallParse", "parse_tool_calls"]
 
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"
 FUNCTION_CALL_MARKER = "<functioncall>"
 
@@ -107,32 +104,6 @@ class ToolCallParse:
     def attempted(self) -> bool:
         """True when the completion made or attempted at least one call."""
         return bool(self.calls) or self.malformed
-
-
-def answer_text(completion: str) -> str:
-    """``completion`` without its reasoning: every ``<think>...</think>`` block removed.
-
-    Text before a ``</think>`` that has no ``<think>`` before it is reasoning
-    (the chat template opened the block); an unclosed ``<think>`` hides the
-    rest. The pieces left are joined with newlines.
-    """
-    pieces = []
-    position = 0
-    first_close = completion.find(THINK_CLOSE)
-    first_open = completion.find(THINK_OPEN)
-    if first_close != -1 and (first_open == -1 or first_close < first_open):
-        position = first_close + len(THINK_CLOSE)
-    while True:
-        start = completion.find(THINK_OPEN, position)
-        if start == -1:
-            pieces.append(completion[position:])
-            break
-        pieces.append(completion[position:start])
-        end = completion.find(THINK_CLOSE, start + len(THINK_OPEN))
-        if end == -1:
-            break
-        position = end + len(THINK_CLOSE)
-    return "\n".join(pieces)
 
 
 def parse_tool_calls(completion: str) -> ToolCallParse:
