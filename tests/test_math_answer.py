@@ -123,6 +123,32 @@ TABLE = [
     ("blank-box", "1", boxed("  "), UNPARSEABLE),
     ("junk-box", "1", boxed("@#"), UNPARSEABLE),
     ("unclosed-box", "1", "so $\\boxed{1", UNPARSEABLE),
+    # large values: compared exactly, whatever their size
+    ("power-off-by-two", "2^{2023}-1", boxed("2^{2023}+1"), WRONG),
+    ("factorial-plus-one", "2024!", boxed("2024!+1"), WRONG),
+    ("binomial-plus-one", "\\binom{2024}{1012}", boxed("\\binom{2024}{1012}+1"), WRONG),
+    ("ten-power-plus-one", "10^{1000}", boxed("10^{1000}+1"), WRONG),
+    ("pi-times-power-plus-one", "10^{1000}\\pi", boxed("10^{1000}\\pi+1"), WRONG),
+    ("power-same", "2^{2023}-1", boxed("2 \\cdot 2^{2022}-1"), OK),
+    ("factorial-same", "2024!", boxed("2024 \\cdot 2023!"), OK),
+    ("small-power-off-by-two", "2^{500}-1", boxed("2^{500}+1"), WRONG),
+    ("small-tower", "256", boxed("2^{2^{3}}"), OK),
+    # sets are not tuples, intervals or numbers
+    ("tuple-vs-set", "\\{1,2\\}", boxed("(1,2)"), WRONG),
+    ("set-vs-tuple", "(1,2)", boxed("\\{1,2\\}"), WRONG),
+    ("singleton-vs-number", "1", boxed("\\{1\\}"), WRONG),
+    ("number-vs-singleton", "\\{1\\}", boxed("1"), WRONG),
+    # degrees and repeating decimals are the numbers they write
+    ("degrees", "45", boxed("45^\\circ"), OK),
+    ("degrees-reference", "45^\\circ", boxed("45"), OK),
+    ("degrees-braced", "45", boxed("45^{\\circ}"), OK),
+    ("degree-sign", "45", boxed("45°"), OK),
+    ("degrees-wrong", "45", boxed("46^\\circ"), WRONG),
+    ("repeating-decimal", "\\frac{1}{3}", boxed("0.\\overline{3}"), OK),
+    ("repeating-decimal-reference", "0.\\overline{3}", boxed("\\frac{1}{3}"), OK),
+    ("repeating-tail", "\\frac{1}{6}", boxed("0.1\\overline{6}"), OK),
+    ("repeating-integer-part", "\\frac{5}{3}", boxed("1.\\overline{6}"), OK),
+    ("repeating-wrong", "\\frac{1}{3}", boxed("0.\\overline{6}"), WRONG),
 ]
 
 
@@ -608,3 +634,32 @@ def test_verifier_pickles_for_vector_envs():
 )
 def test_two_declared_final_answers_are_a_hedge_but_a_correction_is_not(completion, status):
     assert judge("440", completion).status is status
+
+
+# --- sizes past exact comparison ------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", ["9^{9^{9^{9}}}", "((10!)!)!", "e^{e^{e^{100}}}", "10^{10^{10}}", "2^{2^{100}}+1"])
+def test_an_answer_too_large_to_be_any_reference_is_wrong_at_once(answer):
+    start = time.perf_counter()
+    score = judge("7", boxed(answer))
+    assert time.perf_counter() - start < 0.5  # refused from its structure, before any symbolic work
+    assert score.status is WRONG and score.value == 0.0  # never None: a giant answer must not escape the penalty
+
+
+def test_a_reference_too_large_to_compare_is_undecidable_and_not_judged():
+    score = judge("2^{2^{100}}", boxed("2^{2^{100}}+2^{2^{99}}"))
+    assert score.status is Status.UNDECIDABLE and score.value is None
+
+
+def test_a_huge_answer_that_hides_its_size_is_still_wrong_not_undecidable():
+    score = judge("7", boxed("2^{2^{100}}-1"))  # a difference: its size is not known from its structure
+    assert score.status is WRONG and score.value == 0.0
+
+
+def test_sixty_four_adversarial_answers_do_not_stall_a_step():
+    completions = [boxed(answer) for answer in ("9^{9^{9^{9}}}", "((10!)!)!", "e^{e^{e^{100}}}", "10^{10^{10}}")] * 16
+    start = time.perf_counter()
+    scores = [judge("7", completion) for completion in completions]
+    assert time.perf_counter() - start < 5.0
+    assert {score.status for score in scores} == {WRONG}

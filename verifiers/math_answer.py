@@ -23,12 +23,13 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from rlvr.verifiers.extract import AnswerFormat, boxed_all, boxed_spans, extract_all
+from rlvr.verifiers.magnitude import least_digits
 from rlvr.verifiers.numbers import parse_number
 from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Score, Status
 from rlvr.verifiers.timed_worker import TimedWorker, WorkerCrashed, WorkerError, WorkerStartError, WorkerTimeout
 
-__all__ = ["WORKER", "MathAnswer", "PercentPolicy"]
+__all__ = ["MAX_EXACT_DIGITS", "WORKER", "MathAnswer", "PercentPolicy"]
 
 PercentPolicy = Literal["strict", "value", "either"]
 """How an answer with a percent sign compares with one without (see ``MathAnswer``)."""
@@ -40,6 +41,14 @@ _MAX_DEPTH = 10  # bracket nesting past this is not read: the parser's time grow
 _MAX_PARTS = 8  # distinct answers in one final statement that are checked before calling it a hedge
 _MAX_GAP_CHARS = 200  # text between two boxes longer than this separates statements
 _EXACT = Context(prec=1_000)  # parse_number reads at most 200 digits: arithmetic on them stays exact
+
+MAX_EXACT_DIGITS = 100_000
+"""Values with more digits than this are not compared: exact arithmetic on them costs too much. A reference
+that large makes the task undecidable (reward None); an answer that large is wrong against any other reference."""
+
+
+class Undecidable(Exception):
+    """The reference is too large to compare exactly (worker side)."""
 
 WORKER = TimedWorker(preload=("math_verify", "rlvr.verifiers.math_answer"), memory_limit_mb=2048)
 """This process's symbolic checker (one process, started on first use, replaced after a time-out)."""
@@ -154,6 +163,9 @@ class MathAnswer:
                 Status.DATA_ERROR, reason=f"reference {self.answer_field}={raw_reference!r:.200} is not a math answer"
             )
         expected = reference.text[:_DETAIL_CHARS]
+        if (least_digits(reference.value.text) or 0) > MAX_EXACT_DIGITS:
+            reason = f"the reference has more than {MAX_EXACT_DIGITS:,} digits: too large to compare exactly"
+            return Score.no_judgement(Status.UNDECIDABLE, expected=expected, reason=reason)
         if reference.value.number is None:
             try:
                 parses = _reference_parses(reference.value.text, self.timeout)
@@ -228,6 +240,10 @@ class MathAnswer:
                     return Score.correct(**details)
             else:
                 symbolic.append((ref.text, ans.text))
+        decidable = [(ref, ans) for ref, ans in symbolic if (least_digits(ans) or 0) <= MAX_EXACT_DIGITS]
+        if symbolic and not decidable:  # a tower or a factorial of a factorial: not worth a symbolic check
+            return Score.fail(Status.WRONG, **details, reason=f"the answer has more than {MAX_EXACT_DIGITS:,} digits")
+        symbolic = decidable
         if not symbolic:
             return Score.fail(Status.WRONG, **details)
         try:
@@ -242,6 +258,8 @@ class MathAnswer:
             return Score.fail(Status.WRONG, **details)
         if outcome == "answer_unparseable":
             return Score.fail(Status.UNPARSEABLE, **details, reason="answer cannot be parsed")
+        if outcome == "undecidable":
+            return Score.no_judgement(Status.UNDECIDABLE, **details, reason="values too large to compare exactly")
         return Score.no_judgement(Status.DATA_ERROR, **details, reason="reference cannot be parsed")
 
 
@@ -381,6 +399,8 @@ _CONNECTIVE = re.compile(
     re.I,
 )
 _OPEN, _CLOSE = "([{", ")]}"
+_DEGREES = re.compile(r"\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree)\s*$")
+_REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\overline\s*\{\s*(\d{1,30})\s*\}")
 
 
 _DECLARES_FINAL = re.compile(r"\b(?:final answer|answer is|answer:)", re.I)
@@ -436,7 +456,18 @@ def _clean(text: str) -> str:
                 if left not in inner and right not in inner:  # one pair, not "$4$ or $5$"
                     text, changed = inner.strip(), True
                     break
-    return _THOUSANDS_SPACE.sub(",", text) if len(text) <= 4 * _MAX_ANSWER_CHARS else text
+    if len(text) > 4 * _MAX_ANSWER_CHARS:
+        return text
+    text = _REPEATING.sub(_repeating_as_fraction, _DEGREES.sub("", text))
+    return _THOUSANDS_SPACE.sub(",", text)
+
+
+def _repeating_as_fraction(match: re.Match[str]) -> str:
+    """``0.1\\overline{6}`` as ``\\frac{1}{6}``: the repeating decimal's exact value."""
+    sign, whole, fixed, repeating = match.group(1), match.group(2) or "0", match.group(3), match.group(4)
+    numerator = int(whole + fixed + repeating) - int(whole + fixed)
+    fraction = Fraction(numerator, (10 ** len(repeating) - 1) * 10 ** len(fixed))
+    return f"{sign}\\frac{{{fraction.numerator}}}{{{fraction.denominator}}}"
 
 
 def _split_percent(text: str) -> tuple[str, bool]:
@@ -519,7 +550,7 @@ def _check_reference(text: str) -> bool:
 
 def _check_pairs(pairs: list[tuple[str, str]], digits: int) -> str:
     """Worker side: ``"equal"`` if any (reference, answer) pair is equal, else ``"unequal"``,
-    ``"answer_unparseable"`` or ``"reference_unparseable"``."""
+    ``"answer_unparseable"``, ``"reference_unparseable"`` or ``"undecidable"`` (too large to compare exactly)."""
     outcome = "answer_unparseable"
     for reference_text, written in pairs:
         reference = _parse_math(reference_text)
@@ -528,8 +559,11 @@ def _check_pairs(pairs: list[tuple[str, str]], digits: int) -> str:
         answer = _parse_math(written)
         if answer is None:
             continue
-        if _equal(reference, answer, reference_text, written, digits):
-            return "equal"
+        try:
+            if _equal(reference, answer, reference_text, written, digits):
+                return "equal"
+        except Undecidable:
+            return "undecidable"
         outcome = "unequal"
     return outcome
 
@@ -554,8 +588,11 @@ def _parse_math(text: str) -> Any:
 def _equal(reference: Any, answer: Any, reference_text: str, answer_text: str, digits: int) -> bool:
     """Worker side: equality of two parsed answers (numbers here, the rest by math-verify)."""
     from math_verify import verify
+    from sympy import FiniteSet
 
     reference, answer = _unwrap_assignments(reference, answer)
+    if isinstance(reference, FiniteSet) != isinstance(answer, FiniteSet):
+        return False  # a set is not a tuple, an interval or a number: \\{1,2\\} != (1,2), \\{1\\} != 1
     infinite = _infinite_constants(reference, answer)
     if infinite is not None:
         return infinite
@@ -620,31 +657,62 @@ def _exact_number(expr: Any) -> Any:
     return None
 
 
-def _same_number(a: Any, b: Any) -> bool:
-    """Two exact constants are equal when their difference, evaluated to 50 digits, has no nonzero digit.
+def _same_number(reference: Any, answer: Any) -> bool:
+    """Two exact constants are equal: exactly for rationals, else when their difference has no nonzero digit.
 
-    SymPy's ``evalf`` raises its working precision until it has 50 correct
-    digits of a nonzero difference (``1/2004! - 1/2006!``, ``2^{400} + 1 -
-    2^{400}``: both unequal); a true identity such as ``\\sqrt{3+2\\sqrt2} =
-    1+\\sqrt2`` leaves none. math-verify instead compares
-    ``(a - b).evalf(chop=True)`` with 0, which calls ``1/2004!`` and
-    ``1/2006!`` equal: both are below the chop threshold.
+    Rationals (integers of any size among them: ``2^{2023}+1``, ``2024!``)
+    are evaluated and compared exactly. Otherwise the difference is evaluated
+    with 50 digits more than the larger value has before its decimal point,
+    so that ``10^{1000}\\pi + 1 - 10^{1000}\\pi`` still shows its 1; a true
+    identity such as ``\\sqrt{3+2\\sqrt2} = 1+\\sqrt2`` leaves none.
+    math-verify instead compares ``(a - b).evalf(chop=True)`` with 0, which
+    calls ``1/2004!`` and ``1/2006!`` equal (both are below the chop
+    threshold), and SymPy's default working precision (100 digits) calls
+    ``2^{2023}+1`` and ``2^{2023}-1`` equal.
+
+    An answer with more digits than ``MAX_EXACT_DIGITS`` is not the
+    reference (which has fewer, or the question was undecidable to begin with).
+
+    Raises:
+        Undecidable: the reference has more digits than ``MAX_EXACT_DIGITS``.
     """
-    if a == b:
+    if reference == answer:
         return True
     try:
-        if a.evalf(50).is_finite is not True or b.evalf(50).is_finite is not True:
+        reference_digits = _digits_before_point(reference)
+        try:
+            answer_digits = _digits_before_point(answer)
+        except Undecidable:
+            return False
+        if reference.is_rational and answer.is_rational:
+            return bool(reference.doit() == answer.doit())  # exact: at most MAX_EXACT_DIGITS digits each
+        if reference.evalf(15).is_finite is not True or answer.evalf(15).is_finite is not True:
             return False  # 1 is not 1/0: infinities and nan equal only themselves (above)
-        return not _known_nonzero(_difference(a, b, 50))
+        return not _known_nonzero(_difference(reference, answer, 50 + max(reference_digits, answer_digits)))
     except (TypeError, ValueError, ArithmeticError):
         return False
 
 
+def _digits_before_point(expr: Any) -> int:
+    """Digits of ``expr``'s integer part (a 15-digit estimate of its size); ``Undecidable`` past the limit."""
+    from sympy import log
+
+    magnitude = abs(expr.evalf(15))
+    if magnitude.is_zero:
+        return 0
+    if not magnitude.is_finite:
+        raise Undecidable("a value too large to estimate")
+    digits = int(log(magnitude, 10).evalf(15)) + 1
+    if digits > MAX_EXACT_DIGITS:
+        raise Undecidable(f"a value with more than {MAX_EXACT_DIGITS:,} digits")
+    return max(digits, 0)
+
+
 def _difference(a: Any, b: Any, digits: int) -> Any:
-    """``a - b`` evaluated numerically; never multiplies out ``10^{10000000000}`` as ``a - b`` would."""
+    """``a - b`` evaluated numerically to ``digits`` digits, with working precision enough for the cancellation."""
     from sympy import Add, Mul, S
 
-    return Add(a, Mul(S.NegativeOne, b, evaluate=False), evaluate=False).evalf(digits)
+    return Add(a, Mul(S.NegativeOne, b, evaluate=False), evaluate=False).evalf(digits, maxn=digits + 100)
 
 
 def _known_nonzero(value: Any) -> bool:

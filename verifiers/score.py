@@ -43,6 +43,8 @@ class Status(str, Enum):
     GRADER_ERROR = "grader_error"
     """A model grader gave no usable grade: its backend failed (HTTP error,
     time-out, refused connection) or its output held no grade in [0, 1]."""
+    UNDECIDABLE = "undecidable"
+    """The answer cannot be checked exactly (values too large to compare), so it is not judged."""
 
     @property
     def is_judgement(self) -> bool:
@@ -50,7 +52,7 @@ class Status(str, Enum):
         return self not in _NO_JUDGEMENT
 
 
-_NO_JUDGEMENT = frozenset({Status.DATA_ERROR, Status.VERIFIER_ERROR, Status.GRADER_ERROR})
+_NO_JUDGEMENT = frozenset({Status.DATA_ERROR, Status.VERIFIER_ERROR, Status.GRADER_ERROR, Status.UNDECIDABLE})
 
 
 @dataclass(frozen=True, slots=True)
