@@ -487,3 +487,18 @@ def test_the_verifier_keeps_every_promise_for_body_completions(sandbox_pool):
         wrong=lambda task: st.sampled_from(["    return a + b + 1\n", "    pass\n", "return a + b - 1"]),
         max_examples=15,
     )
+
+
+def test_a_batch_gets_the_same_verdicts_as_one_by_one(sandbox_pool):
+    verifier = UnitTests(pool=sandbox_pool)
+    programs = [
+        "def square(x):\n    return x * x\n",
+        "def square(x):\n    return x\n",
+        "import sys\nsys.exit(0)\n",
+        "nope(",
+    ]
+    completions = [fenced(program) for program in programs] * 2
+    tasks = [SQUARE_ASSERTS] * len(completions)
+    batch = verifier.score_batch(completions, tasks)
+    assert [score.value for score in batch] == [verifier(c, t).value for c, t in zip(completions, tasks, strict=True)]
+    assert [score.value for score in batch[:4]] == [1.0, 0.0, 0.0, 0.0]

@@ -663,3 +663,12 @@ def test_sixty_four_adversarial_answers_do_not_stall_a_step():
     scores = [judge("7", completion) for completion in completions]
     assert time.perf_counter() - start < 5.0
     assert {score.status for score in scores} == {WRONG}
+
+
+def test_a_batch_gets_the_same_verdicts_as_one_by_one():
+    verifier = MathAnswer()
+    tasks = [SimpleNamespace(answer=reference) for _, reference, _, _ in TABLE]
+    completions = [completion for _, _, completion, _ in TABLE]
+    batch = verifier.score_batch(completions, tasks)
+    assert [score.status for score in batch] == [status for *_, status in TABLE]
+    assert batch == [verifier(c, t) for c, t in zip(completions, tasks, strict=True)]

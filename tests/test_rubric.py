@@ -266,3 +266,51 @@ def test_r1_answer_rubric_passes_check_rubric():
         wrong=wrong,
         max_examples=50,
     )
+
+
+# --- batches -----------------------------------------------------------------------------
+
+
+class Counting:
+    """A batch verifier that records how it was called."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def __call__(self, completion: str, task: object) -> Score:
+        return Score.correct() if completion.strip() == str(task.answer) else Score.fail(Status.WRONG)
+
+    def score_batch(self, completions: list[str], tasks: list[object]) -> list[Score]:
+        self.batches.append(len(completions))
+        return [self(completion, task) for completion, task in zip(completions, tasks, strict=True)]
+
+
+def test_score_batch_gives_what_score_gives_and_batch_verifiers_get_the_whole_batch():
+    counting = Counting()
+    rubric = Rubric({"accuracy": (counting, 1.0), "format": (R1Format(), 0.2), "plain": (constant(0.5), 0.1)})
+    completions = ["7", "<think>x</think><answer>7</answer>", "8", "", "7 "]
+    tasks = [TASK] * len(completions)
+    assert rubric.score_batch(completions, tasks) == [
+        rubric.score(c, t) for c, t in zip(completions, tasks, strict=True)
+    ]
+    assert counting.batches == [5]
+
+
+def test_a_batch_verifier_that_raises_or_miscounts_gives_verifier_errors_not_an_exception():
+    class Raising(Counting):
+        def score_batch(self, completions, tasks):
+            raise RuntimeError("broken")
+
+    class Short(Counting):
+        def score_batch(self, completions, tasks):
+            return [Score.correct()]
+
+    for verifier in (Raising(), Short()):
+        results = Rubric({"accuracy": (verifier, 1.0)}).score_batch(["7", "7"], [TASK, TASK])
+        assert [result.reward for result in results] == [None, None]
+        assert {result.scores["accuracy"].status for result in results} == {Status.VERIFIER_ERROR}
+
+
+def test_score_batch_checks_lengths():
+    with pytest.raises(ValueError, match="2 completions for 1 tasks"):
+        Rubric({"accuracy": (constant(1.0), 1.0)}).score_batch(["a", "b"], [TASK])

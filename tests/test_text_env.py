@@ -6,7 +6,7 @@ import pytest
 
 from rlvr.envs.core.task import DatasetSource, FunctionSource, Task
 from rlvr.envs.core.templates import PromptTemplate
-from rlvr.envs.core.text_env import EnvConfig, TextEnv, retry_feedback
+from rlvr.envs.core.text_env import EnvConfig, TextEnv, retry_feedback, step_batch
 from rlvr.verifiers import AnswerFormat, Rubric, Score, Status
 
 
@@ -181,3 +181,46 @@ def test_ansi_render_shows_the_conversation():
 def test_env_config_names_a_bad_field():
     with pytest.raises(Exception, match="max_turns"):
         EnvConfig(max_turns=0)
+
+
+def test_step_batch_gives_what_step_gives_for_every_env():
+    envs, copies = [make_env(max_turns=2) for _ in range(6)], [make_env(max_turns=2) for _ in range(6)]
+    actions = []
+    for index, (env, copy) in enumerate(zip(envs, copies, strict=True)):
+        _, info = env.reset(seed=index // 2)
+        copy.reset(seed=index // 2)
+        actions.append(info["task"].answer if index % 2 else "wrong")
+    batched = step_batch(envs, actions)
+    one_by_one = [copy.step(action) for copy, action in zip(copies, actions, strict=True)]
+    assert [result[:4] for result in batched] == [result[:4] for result in one_by_one]
+    assert [result[4]["messages"] for result in batched] == [result[4]["messages"] for result in one_by_one]
+
+
+def test_step_batch_judges_each_rubrics_completions_together():
+    calls = []
+
+    class Recording:
+        def __call__(self, completion, task):
+            return exact(completion, task)
+
+        def score_batch(self, completions, tasks):
+            calls.append(len(completions))
+            return [exact(c, t) for c, t in zip(completions, tasks, strict=True)]
+
+    shared = Rubric({"accuracy": (Recording(), 1.0)})
+    envs = [TextEnv(FunctionSource(make_word), shared, TEMPLATE) for _ in range(4)] + [make_env()]
+    for env in envs:
+        env.reset(seed=0)
+    step_batch(envs, ["a"] * 5)
+    assert calls == [4]  # one batch for the four envs of one rubric; the fifth has a rubric of its own
+
+
+def test_step_batch_refuses_what_step_refuses():
+    env = make_env()
+    with pytest.raises(RuntimeError, match="reset"):
+        step_batch([env], ["x"])
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="2 actions for 1 envs"):
+        step_batch([env], ["x", "y"])
+    with pytest.raises(TypeError, match="completion text"):
+        step_batch([env], [3])

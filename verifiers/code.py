@@ -27,6 +27,7 @@ import logging
 import re
 import textwrap
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -331,6 +332,18 @@ class UnitTests:
             error = f"the sandbox reported {report.total} test outcomes for {total} tests"
             return Score.no_judgement(Status.VERIFIER_ERROR, error=error)
         return self._score(report, tests, getattr(task, "reward_mode", None))
+
+    def score_batch(self, completions: Sequence[str], tasks: Sequence[Any]) -> list[Score]:
+        """Judge many completions at once, as many at a time as the sandbox has containers.
+
+        Returns one ``Score`` per completion, in order, each what ``self(completion, task)`` returns.
+        """
+        try:
+            at_once = int(getattr(getattr(self.pool, "config", None), "pool_size", 1))
+        except SandboxUnavailable:
+            at_once = 1  # every judgement will say the sandbox is unavailable
+        with ThreadPoolExecutor(max(1, at_once)) as executor:
+            return list(executor.map(self, completions, tasks))
 
     def _run(self, program: str, tests: AssertTests | CallTests, timeout: float | None) -> TestReport | str:
         """The report, or why the sandbox could not produce one."""

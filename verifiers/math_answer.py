@@ -14,8 +14,12 @@ what the model wrote.
 
 from __future__ import annotations
 
+import os
+import queue
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Context, Decimal
 from fractions import Fraction
@@ -50,8 +54,14 @@ that large makes the task undecidable (reward None); an answer that large is wro
 class Undecidable(Exception):
     """The reference is too large to compare exactly (worker side)."""
 
+
 WORKER = TimedWorker(preload=("math_verify", "rlvr.verifiers.math_answer"), memory_limit_mb=2048)
 """This process's symbolic checker (one process, started on first use, replaced after a time-out)."""
+
+BATCH_WORKERS = min(4, os.cpu_count() or 1)
+"""Symbolic checkers ``score_batch`` runs at once: ``WORKER`` and as many more processes as it takes."""
+_batch_workers: list[TimedWorker] = []
+_batch_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,8 @@ class MathAnswer:
 
     The symbolic checks of a process run in one worker process (``WORKER``):
     calls from several threads take turns, and a forked process starts its own.
+    ``score_batch`` runs a batch's checks in ``BATCH_WORKERS`` processes at once,
+    with the same verdicts.
     """
 
     answer_format: AnswerFormat = AnswerFormat.BOXED
@@ -148,14 +160,37 @@ class MathAnswer:
 
     def __call__(self, completion: str, task: Any) -> Score:
         """Judge ``completion`` against ``task.<answer_field>``."""
+        return self._call(completion, task, WORKER)
+
+    def score_batch(self, completions: Sequence[str], tasks: Sequence[Any]) -> list[Score]:
+        """Judge many completions, their symbolic checks in ``BATCH_WORKERS`` worker processes at once.
+
+        Returns one ``Score`` per completion, in order, each what ``self(completion, task)`` returns.
+        """
+        workers = _workers_for_batches()
+        free: queue.SimpleQueue[TimedWorker] = queue.SimpleQueue()
+        for worker in workers:
+            free.put(worker)
+
+        def one(pair: tuple[str, Any]) -> Score:
+            worker = free.get()
+            try:
+                return self._call(pair[0], pair[1], worker)
+            finally:
+                free.put(worker)
+
+        with ThreadPoolExecutor(len(workers)) as executor:
+            return list(executor.map(one, zip(completions, tasks, strict=True)))
+
+    def _call(self, completion: str, task: Any, worker: TimedWorker) -> Score:
         try:
-            return self._judge(completion, task)
+            return self._judge(completion, task, worker)
         except (WorkerStartError, WorkerError) as error:
             return Score.no_judgement(Status.VERIFIER_ERROR, reason=f"symbolic checker failed: {error}"[:500])
 
     # --- the steps ----------------------------------------------------------
 
-    def _judge(self, completion: str, task: Any) -> Score:
+    def _judge(self, completion: str, task: Any, worker: TimedWorker) -> Score:
         raw_reference = getattr(task, self.answer_field, None)
         reference = _reference(raw_reference)
         if reference is None:
@@ -168,7 +203,7 @@ class MathAnswer:
             return Score.no_judgement(Status.UNDECIDABLE, expected=expected, reason=reason)
         if reference.value.number is None:
             try:
-                parses = _reference_parses(reference.value.text, self.timeout)
+                parses = _reference_parses(reference.value.text, self.timeout, worker)
             except (WorkerTimeout, WorkerCrashed):
                 return Score.no_judgement(
                     Status.DATA_ERROR, expected=expected, reason=f"reference not parsed within {self.timeout:g} s"
@@ -195,15 +230,15 @@ class MathAnswer:
             return Score.fail(Status.UNPARSEABLE, **details, reason="empty answer")
 
         if len(distinct) == 1:
-            return self._verdict(reference, distinct[0], details)
+            return self._verdict(reference, distinct[0], details, worker)
         if reference.several:
             if len(distinct) > max(_MAX_PARTS, reference.count):
                 return Score.fail(Status.HEDGED, **details)
-            return self._verdict(reference, _Answer.of(", ".join(part.text for part in distinct)), details)
+            return self._verdict(reference, _Answer.of(", ".join(part.text for part in distinct)), details, worker)
         if len(distinct) > _MAX_PARTS:
             return Score.fail(Status.HEDGED, **details)
         for part in distinct:
-            if self._verdict(reference, part, details).status is not Status.OK:
+            if self._verdict(reference, part, details, worker).status is not Status.OK:
                 return Score.fail(Status.HEDGED, **details)
         return Score.correct(**details)
 
@@ -228,7 +263,7 @@ class MathAnswer:
             return [candidates[-1]], candidates[-1]
         return candidates, candidates[-1]
 
-    def _verdict(self, reference: _Reference, answer: _Answer, details: dict[str, Any]) -> Score:
+    def _verdict(self, reference: _Reference, answer: _Answer, details: dict[str, Any], worker: TimedWorker) -> Score:
         """Score of one answer (one part, or a list) against the reference."""
         pairs = _pairs(reference.value, reference.percent, answer.value, answer.percent, self.percent)
         if not pairs:
@@ -247,7 +282,7 @@ class MathAnswer:
         if not symbolic:
             return Score.fail(Status.WRONG, **details)
         try:
-            outcome = WORKER.call(_check_pairs, symbolic, self.significant_digits, timeout=self.timeout)
+            outcome = worker.call(_check_pairs, symbolic, self.significant_digits, timeout=self.timeout)
         except WorkerTimeout:
             return Score.fail(Status.WRONG, **details, timed_out=True, reason=f"check ran past {self.timeout:g} s")
         except WorkerCrashed:
@@ -537,10 +572,27 @@ def _refusal(text: str, limit: int, depth: int) -> str | None:
 # --- the symbolic side: called in the worker process -------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _reference_parses(text: str, timeout: float) -> bool:
-    """Whether the worker can parse the reference (remembered: a GRPO group shares one)."""
-    return bool(WORKER.call(_check_reference, text, timeout=timeout))
+_parsed_references: dict[tuple[str, float], bool] = {}
+
+
+def _reference_parses(text: str, timeout: float, worker: TimedWorker) -> bool:
+    """Whether a worker can parse the reference (remembered: a GRPO group shares one)."""
+    key = (text, timeout)
+    if key not in _parsed_references:
+        if len(_parsed_references) >= 4096:
+            _parsed_references.clear()
+        _parsed_references[key] = bool(worker.call(_check_reference, text, timeout=timeout))
+    return _parsed_references[key]
+
+
+def _workers_for_batches() -> list[TimedWorker]:
+    """``WORKER`` and ``BATCH_WORKERS - 1`` more, made on first use; a forked process makes its own."""
+    with _batch_lock:
+        if not _batch_workers or _batch_workers[0] is not WORKER:
+            _batch_workers[:] = [WORKER] + [
+                TimedWorker(preload=WORKER.preload, memory_limit_mb=2048) for _ in range(BATCH_WORKERS - 1)
+            ]
+        return list(_batch_workers)
 
 
 def _check_reference(text: str) -> bool:

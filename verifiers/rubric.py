@@ -5,19 +5,24 @@ rule-based checks, for example ``accuracy`` (weight 1.0) plus ``format``
 (weight 0.2). The rubric keeps every verifier's ``Score`` so trainers can log
 the breakdown, and it turns a crashed verifier into a ``verifier_error`` with
 no value instead of an exception in the middle of a training step.
+
+``score_batch`` scores many completions at once with the same verdicts as
+``score``: a verifier that can judge a batch concurrently (``BatchVerifier``:
+the math checker over several worker processes, the code checker over the
+sandbox's containers) gets the whole batch; the others judge one by one.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from rlvr.verifiers.score import Score, Status
 
-__all__ = ["Criterion", "Rubric", "RubricResult", "Verifier"]
+__all__ = ["BatchVerifier", "Criterion", "Rubric", "RubricResult", "Verifier"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,19 @@ class Verifier(Protocol):
     """
 
     def __call__(self, completion: str, task: Any, /) -> Score: ...
+
+
+@runtime_checkable
+class BatchVerifier(Protocol):
+    """A verifier that also judges many completions at once, concurrently.
+
+    ``score_batch(completions, tasks)`` returns one ``Score`` per completion,
+    in order, each exactly what ``verifier(completion, task)`` would return.
+    """
+
+    def __call__(self, completion: str, task: Any, /) -> Score: ...
+
+    def score_batch(self, completions: Sequence[str], tasks: Sequence[Any], /) -> list[Score]: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +127,24 @@ class Rubric:
 
     def score(self, completion: str, task: Any) -> RubricResult:
         """Run every verifier on ``completion`` and combine their values by weight."""
-        scores = {c.name: _run_verifier(c, completion, task) for c in self.criteria}
+        return self._combine({c.name: _run_verifier(c, completion, task) for c in self.criteria})
+
+    def score_batch(self, completions: Sequence[str], tasks: Sequence[Any]) -> list[RubricResult]:
+        """``[self.score(c, t) for c, t in zip(completions, tasks)]``, with batch verifiers judging concurrently.
+
+        Args:
+            completions: the completions, one per task.
+            tasks: their task records.
+
+        Returns:
+            One ``RubricResult`` per completion, in order, identical to ``score``'s.
+        """
+        if len(completions) != len(tasks):
+            raise ValueError(f"{len(completions)} completions for {len(tasks)} tasks")
+        columns = {c.name: _run_batch(c, completions, tasks) for c in self.criteria}
+        return [self._combine({name: column[i] for name, column in columns.items()}) for i in range(len(tasks))]
+
+    def _combine(self, scores: dict[str, Score]) -> RubricResult:
         weighted = [(c.weight, scores[c.name].value) for c in self.criteria if c.weight != 0.0]
         if any(value is None for _, value in weighted):
             return RubricResult(reward=None, scores=scores)
@@ -131,3 +166,19 @@ def _run_verifier(criterion: Criterion, completion: str, task: Any) -> Score:
     if not isinstance(score, Score):
         return Score.no_judgement(Status.VERIFIER_ERROR, error=f"returned {type(score).__name__}, expected Score")
     return score
+
+
+def _run_batch(criterion: Criterion, completions: Sequence[str], tasks: Sequence[Any]) -> list[Score]:
+    """One criterion over a batch: concurrently when its verifier can, else one by one; never raises."""
+    verifier = criterion.verifier
+    if not isinstance(verifier, BatchVerifier) or len(tasks) < 2:
+        return [_run_verifier(criterion, completion, task) for completion, task in zip(completions, tasks, strict=True)]
+    try:
+        scores = list(verifier.score_batch(completions, tasks))
+    except Exception as error:  # as for one completion: a checker bug is a verifier_error, not a dead step
+        logger.exception("verifier %r raised on a batch", criterion.name)
+        return [Score.no_judgement(Status.VERIFIER_ERROR, error=f"{type(error).__name__}: {error}")] * len(tasks)
+    if len(scores) != len(tasks) or not all(isinstance(score, Score) for score in scores):
+        problem = f"returned {len(scores)} results for {len(tasks)} completions, or not Scores"
+        return [Score.no_judgement(Status.VERIFIER_ERROR, error=problem)] * len(tasks)
+    return scores

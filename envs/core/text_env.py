@@ -10,7 +10,7 @@ observation, until the feedback function has nothing more to say
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -22,7 +22,7 @@ from rlvr.envs.core.templates import PromptTemplate
 from rlvr.verifiers.rubric import Rubric, RubricResult
 from rlvr.verifiers.score import Status
 
-__all__ = ["EnvConfig", "Feedback", "TextEnv", "retry_feedback"]
+__all__ = ["EnvConfig", "Feedback", "TextEnv", "retry_feedback", "step_batch"]
 
 Feedback = Callable[[Task, str, RubricResult], "str | None"]
 """``(task, completion, result) -> next observation``, or None to end the episode."""
@@ -128,14 +128,23 @@ class TextEnv(gym.Env[str, str]):
         return prompt, info
 
     def step(self, action: str) -> tuple[str, float | None, bool, bool, dict[str, Any]]:  # type: ignore[override]
+        task = self.check_step(action)
+        return self.advance(action, self.rubric.score(action, task))
+
+    def check_step(self, action: object) -> Task:
+        """The task being answered; an error when no episode is running or ``action`` is not text."""
         if self._done or self.task is None:
             raise RuntimeError("the episode is over: call reset() before step()")
         if not isinstance(action, str):
             raise TypeError(f"an action is the completion text (str), got {type(action).__name__}")
-        result = self.rubric.score(action, self.task)
+        return self.task
+
+    def advance(self, action: str, result: RubricResult) -> tuple[str, float | None, bool, bool, dict[str, Any]]:
+        """The rest of ``step`` once ``action`` is judged (``check_step`` first): the turn, feedback, the end."""
+        task = self.check_step(action)
         self._turn += 1
         self._messages.append({"role": "assistant", "content": action})
-        reply = self.feedback(self.task, action, result) if self.config.max_turns > 1 else None
+        reply = self.feedback(task, action, result) if self.config.max_turns > 1 else None
         terminated = reply is None
         truncated = not terminated and self._turn >= self.config.max_turns
         observation = ""
@@ -159,3 +168,42 @@ class TextEnv(gym.Env[str, str]):
 
 def _copy_messages(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return [dict(message) for message in messages]
+
+
+def step_batch(
+    envs: Sequence[gym.Env], actions: Sequence[str]
+) -> list[tuple[str, float | None, bool, bool, dict[str, Any]]]:
+    """``[env.step(action) for env, action in zip(envs, actions)]``, with each rubric judging its actions as a batch.
+
+    Envs that share a rubric (the copies of one env id, as in a GRPO step) have
+    their completions judged together by ``Rubric.score_batch``, so verifiers
+    that can run concurrently (math over several checker processes, code over
+    the sandbox's containers) do; the results are the ones ``step`` gives.
+
+    Args:
+        envs: text environments (``gymnasium.make``'s wrappers are looked through), each in a running episode.
+        actions: one completion per env.
+
+    Returns:
+        One ``step`` result per env, in order.
+    """
+    if len(envs) != len(actions):
+        raise ValueError(f"{len(actions)} actions for {len(envs)} envs")
+    texts = [_text_env(env) for env in envs]
+    tasks = [text.check_step(action) for text, action in zip(texts, actions, strict=True)]
+    groups: dict[int, list[int]] = {}
+    for index, text in enumerate(texts):
+        groups.setdefault(id(text.rubric), []).append(index)
+    results: dict[int, RubricResult] = {}
+    for indices in groups.values():
+        rubric = texts[indices[0]].rubric
+        scored = rubric.score_batch([actions[i] for i in indices], [tasks[i] for i in indices])
+        results.update(zip(indices, scored, strict=True))
+    return [text.advance(action, results[i]) for i, (text, action) in enumerate(zip(texts, actions, strict=True))]
+
+
+def _text_env(env: gym.Env) -> TextEnv:
+    unwrapped = env.unwrapped
+    if not isinstance(unwrapped, TextEnv):
+        raise TypeError(f"step_batch steps text envs, got {type(unwrapped).__name__}")
+    return unwrapped

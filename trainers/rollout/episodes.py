@@ -15,6 +15,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from rlvr.envs.core.text_env import step_batch
 from rlvr.trainers.rollout.engines import RolloutEngine, SamplingParams
 
 __all__ = ["Episode", "PromptRenderer", "collect_episodes"]
@@ -132,20 +133,29 @@ def collect_episodes(
         if params.seed is not None:
             turn_params = SamplingParams(params.max_new_tokens, params.temperature, params.top_p, params.seed + turn)
         completions = engine.generate([episodes[i].token_ids for i in active], turn_params)
-        for i, tokens in zip(active, completions, strict=True):
-            _step(envs[i], episodes[i], tokens, renderer, eos_ids)
+        texts = [renderer.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in completions]
+        results = step_batch([envs[i] for i in active], texts)  # each rubric judges its completions as a batch
+        for i, tokens, text, result in zip(active, completions, texts, results, strict=True):
+            _record(episodes[i], tokens, text, result, renderer, eos_ids)
         turn += 1
     return episodes
 
 
-def _step(env: gym.Env, episode: Episode, tokens: list[int], renderer: PromptRenderer, eos_ids: set[int]) -> None:
-    text = renderer.tokenizer.decode(tokens, skip_special_tokens=True)
+def _record(
+    episode: Episode,
+    tokens: list[int],
+    text: str,
+    result: tuple[str, float | None, bool, bool, dict[str, Any]],
+    renderer: PromptRenderer,
+    eos_ids: set[int],
+) -> None:
+    """Add one turn (its completion and the env's step result) to ``episode``."""
     episode.token_ids += tokens
     episode.loss_mask += [1] * len(tokens)
     episode.completions.append(text)
     episode.turns += 1
     episode.stopped = bool(tokens) and tokens[-1] in eos_ids
-    observation, reward, terminated, truncated, info = env.step(text)
+    observation, reward, terminated, truncated, info = result
     episode.reward = None if reward is None or episode.reward is None else episode.reward + float(reward)
     episode.status = info["status"]
     episode.scores = {name: score.value for name, score in info["score"].items()}
