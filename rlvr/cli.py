@@ -5,6 +5,7 @@
     rlvr train --env ID --model M     train a model on an env (see --help for every option)
     rlvr sample --env ID --model M    rejection sampling: keep the completions the env's verifiers accept
     rlvr sft --data D --model M       supervised fine-tuning on such a data set
+    rlvr audit ID [ID ...] | --all    measure how far an env's reward can be gamed
     rlvr decontaminate --train T --eval E   drop training items that overlap evaluation sets
     rlvr sandbox build|check|status   the Docker sandbox of the code environments
 
@@ -81,6 +82,11 @@ COMMANDS: dict[str, Command] = {
         "rlvr.trainers.cli.sample_sft:add_sft_arguments",
         "rlvr.trainers.cli.sample_sft:run_sft",
         extra="train",
+    ),
+    "audit": Command(
+        "audit an env's reward: right answers, gaming strategies, properties",
+        "rlvr.envs.cli.audit:add_audit_arguments",
+        "rlvr.envs.cli.audit:run_audit",
     ),
     "decontaminate": Command(
         "drop training items that overlap evaluation sets (Tulu 3's 8-gram rule)",

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rlvr.verifiers.extract import numbers_all
 from rlvr.verifiers.numbers import format_number, parse_number
 from rlvr.verifiers.strategies import completions
 
@@ -180,3 +181,9 @@ def test_wrapped_int_parses_back(n):
 def test_parse_number_never_raises(text):
     value = parse_number(text)
     assert value is None or isinstance(value, Decimal)
+
+
+@pytest.mark.parametrize("written", ["５２６９０", "٥٢٦٩٠", "५२६९०", "52６90"])
+def test_digits_of_other_scripts_are_not_numbers(written):
+    assert parse_number(written) is None
+    assert all(number.isascii() for number in numbers_all(written))  # only ASCII runs of digits are read

@@ -34,6 +34,7 @@ from typing import Any, Literal, Protocol
 from rlvr.sandbox.errors import SandboxUnavailable
 from rlvr.sandbox.result import TestReport
 from rlvr.sandbox.testspec import AssertTests, CallTests
+from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Score, Status
 
 __all__ = ["PYTHON_TAGS", "CodeBlock", "RewardMode", "UnitTests", "build_program", "code_blocks", "extract_code"]
@@ -313,7 +314,8 @@ class UnitTests:
         if len(completion) > self.max_program_chars:  # before parsing: parsing megabytes takes seconds
             error = f"the completion has {len(completion):,} characters, over {self.max_program_chars:,}; not run"
             return Score.fail(Status.WRONG, passed=0, total=total, exec_status=None, error=error)
-        program = build_program(completion, getattr(task, "stub", None), getattr(task, "entry_point", None))
+        answer = answer_text(completion)  # a program written in the reasoning is not the answer
+        program = build_program(answer, getattr(task, "stub", None), getattr(task, "entry_point", None))
         if program is None:
             return Score.fail(Status.UNPARSEABLE, passed=0, total=total, error="no Python program found")
         if len(program) > self.max_program_chars:

@@ -185,7 +185,7 @@ def extract_boxed(text: str) -> str | None:
 # --- numbers -----------------------------------------------------------------
 
 # No nested quantifiers: each alternative consumes digits in one linear pass.
-_NUMBER = re.compile(r"[-−+]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?")
+_NUMBER = re.compile(r"[-−+]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?", re.ASCII)
 
 
 def numbers_all(text: str) -> list[str]:

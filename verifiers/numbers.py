@@ -16,8 +16,8 @@ from rlvr.verifiers.extract import matching_brace
 __all__ = ["format_number", "parse_number"]
 
 _MAX_CHARS = 200  # longer "numbers" are junk; parsing stays O(1) past the strip
-_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_PLAIN = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)  # ASCII digits: "５" is no 5 here
+_PLAIN = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
 _WRAPPERS = (("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`"))
 
 

@@ -21,7 +21,7 @@ import difflib
 import functools
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
@@ -57,6 +57,8 @@ class EnvEntry:
         module: the module that registered it.
         distribution: the installed package whose plugin registered it; None
             when it was registered by an import (built-in, script, ``--import``).
+        audit_exempt: gaming strategies of ``rlvr audit`` that do not apply
+            to this env, each with the reason (strategy name -> reason).
     """
 
     id: str
@@ -69,6 +71,7 @@ class EnvEntry:
     task_options: tuple[str, ...] = ()
     module: str = ""
     distribution: str | None = None
+    audit_exempt: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def default_template(self) -> PromptTemplate:
@@ -136,6 +139,7 @@ def register(
     max_turns: int = 1,
     feedback: Feedback | None = None,
     replace: bool = False,
+    audit_exempt: Mapping[str, str] | None = None,
 ) -> EnvEntry:
     """Register a task family under ``id`` (also in gymnasium's registry).
 
@@ -153,6 +157,9 @@ def register(
         max_turns: default completions per episode.
         feedback: multi-turn feedback function (default: a retry message).
         replace: allow re-registering an existing id.
+        audit_exempt: ``rlvr audit`` strategies that do not apply to this
+            family, with the reason for each (``{"prompt echo": "the task is
+            to repeat the prompt"}``); the audit reports them as exempt.
 
     Returns:
         The registry entry. It records the calling module, and the plugin's
@@ -176,6 +183,7 @@ def register(
         task_options=_task_options(source),
         module=str(sys._getframe(1).f_globals.get("__name__", "")),
         distribution=current_distribution(),
+        audit_exempt=dict(audit_exempt or {}),
     )
     _REGISTRY[id] = entry_
     if replace:
