@@ -157,11 +157,9 @@ def reward_function(
             raise TypeError(f"{env_id}: the reward function needs the data set's 'task' column (from to_dataset)")
         if len(task) != len(completions):
             raise ValueError(f"{env_id}: {len(completions)} completions but {len(task)} tasks")
-        rewards = []
-        for completion, task_json in zip(completions, task, strict=True):
-            value = rubric.score(completion_text(completion), load(task_json)).reward
-            rewards.append(none_reward if value is None else value)
-        return rewards
+        texts = [completion_text(completion) for completion in completions]
+        results = rubric.score_batch(texts, [load(task_json) for task_json in task])  # judged concurrently
+        return [none_reward if result.reward is None else result.reward for result in results]
 
     reward.__name__ = reward.__qualname__ = _function_name(env_id)
     reward.__doc__ = f"Reward of {env_id} ({rubric!r}) for TRL-style trainers."
