@@ -235,6 +235,110 @@ def test_undetectable_language_follows_in_ifeval_and_fails_when_hardened():
     assert not check_instruction("language:response_language", kwargs, "12345 !!!", hardened=True)
 
 
+# --- padding a language check ---------------------------------------------------
+
+URLS = " ".join(f"https://example.com/page/{index}?q={'a' * 40}" for index in range(600))  # about 45 KB
+
+
+def test_urls_before_french_do_not_make_it_english_for_ifeval_or_the_hardened_check():
+    padded = URLS + " " + FRENCH * 3
+    assert len(URLS) > 40_000
+    kwargs = {"language": "en"}
+    assert not check_instruction("language:response_language", kwargs, padded)
+    assert not check_instruction("language:response_language", kwargs, padded, hardened=True)
+    assert check_instruction("language:response_language", {"language": "fr"}, padded, hardened=True)
+
+
+@pytest.mark.parametrize(
+    ("padding", "fools_ifeval"),
+    [
+        ("!" * 10_000 + " ", True),  # undetectable first 10,000 characters: IFEval counts it as followed
+        ("12345 " * 2_000, True),
+        ("😀 " * 6_000, True),
+        ((ENGLISH + " ") * 120, True),  # 10,000+ characters of English before the French
+        ("www.example.com/" + "x" * 50_000 + " ", False),
+        ("write@example.com " * 3_000, False),
+    ],
+    ids=["punctuation", "digits", "emoji", "english-first", "bare-www-address", "e-mail-addresses"],
+)
+def test_padding_before_another_language_does_not_pass_the_hardened_language_check(padding, fools_ifeval):
+    padded = padding + (FRENCH + " ") * 15
+    kwargs = {"language": "en"}
+    assert check_instruction("language:response_language", kwargs, padded) is fools_ifeval
+    assert not check_instruction("language:response_language", kwargs, padded, hardened=True)
+    task = SimpleNamespace(instruction_ids=["language:response_language"], kwargs=[kwargs])
+    assert InstructionFollowing()(padded, task).value == 0.0
+
+
+def test_another_language_after_the_first_window_fails_the_hardened_check():
+    text = (ENGLISH + " ") * 120 + (FRENCH + " ") * 15
+    assert check_instruction("language:response_language", {"language": "en"}, text)  # IFEval reads the start
+    assert not check_instruction("language:response_language", {"language": "en"}, text, hardened=True)
+
+
+def test_a_long_response_in_the_asked_language_passes_the_hardened_check_with_padding_around():
+    text = "!!! " + URLS + " " + (FRENCH + " 12345 ") * 300 + " 😀"
+    assert check_instruction("language:response_language", {"language": "fr"}, text, hardened=True)
+
+
+def test_only_padding_has_no_language_and_fails_the_hardened_check():
+    for padding in (URLS, "!" * 50_000, "12345 " * 100):
+        assert check_instruction("language:response_language", {"language": "de"}, padding)  # IFEval: followed
+        assert not check_instruction("language:response_language", {"language": "de"}, padding, hardened=True)
+
+
+def test_upper_case_english_padded_with_another_language_fails_the_hardened_capital_check():
+    text = ((ENGLISH_CAPS + " ") * 120 + (FRENCH.upper() + " ") * 40).strip()
+    assert check_instruction("change_case:english_capital", {}, text)
+    assert not check_instruction("change_case:english_capital", {}, text, hardened=True)
+
+
+# --- regular expressions in kwargs ---------------------------------------------------
+
+
+def test_kwargs_are_regular_expressions_for_ifeval_and_literal_text_when_hardened():
+    kwargs = {"postscript_marker": "P.S"}
+    assert check_instruction("detectable_content:postscript", kwargs, "A pas de deux.")  # p.s as a regex
+    assert not check_instruction("detectable_content:postscript", kwargs, "A pas de deux.", hardened=True)
+    assert check_instruction("detectable_content:postscript", kwargs, "Bye.\nP.S more", hardened=True)
+    assert check_instruction("keywords:existence", {"keywords": ["e.g"]}, "an egg")
+    assert not check_instruction("keywords:existence", {"keywords": ["e.g"]}, "an egg", hardened=True)
+    assert not check_instruction("keywords:forbidden_words", {"forbidden_words": ["c.t"]}, "a cat")
+    assert check_instruction("keywords:forbidden_words", {"forbidden_words": ["c.t"]}, "a cat", hardened=True)
+    sections = {"section_spliter": "Part.", "num_sections": 2}
+    assert check_instruction("detectable_format:multiple_sections", sections, "Parts 1 a Party 2 b")
+    assert not check_instruction("detectable_format:multiple_sections", sections, "Parts 1 a Party 2 b", hardened=True)
+
+
+def test_a_kwarg_that_is_no_regular_expression_is_a_data_error_for_ifeval_and_literal_when_hardened():
+    with pytest.raises(ValueError, match="regular expression"):
+        check_instruction("keywords:existence", {"keywords": ["f(x"]}, "where f(x is")
+    assert check_instruction("keywords:existence", {"keywords": ["f(x"]}, "where F(X is", hardened=True)
+
+
+def test_ifbench_ids_work_through_check_instruction_and_the_verifier():
+    assert check_instruction("count:numbers", {"N": 2}, "Add 3 and 4.")
+    assert not check_instruction("format:no_whitespace", {}, "a b")
+    task = SimpleNamespace(
+        instruction_ids=["count:numbers", "punctuation:no_comma", "format:output_template"],
+        kwargs=[{"N": 1}, {}, {}],
+    )
+    score = InstructionFollowing()("My Answer: 7 My Conclusion: ok Future Outlook: fine", task)
+    assert (score.value, score.status) == (1.0, Status.OK)
+    score = InstructionFollowing()("My Answer: 7, 8", task)
+    assert score.details["failed"] == ["count:numbers", "punctuation:no_comma", "format:output_template"]
+
+
+def test_a_missing_nltk_model_is_a_lookup_error_not_a_data_error():
+    from rlvr.verifiers.nltk_data import NltkDataMissing, tagger_available
+
+    if tagger_available():
+        pytest.skip("nltk's tagger is installed here")
+    task = SimpleNamespace(instruction_ids=["words:start_verb"], kwargs=[{}])
+    with pytest.raises(NltkDataMissing, match="averaged_perceptron_tagger_eng"):
+        InstructionFollowing()("Run home.", task)
+
+
 def test_deeply_nested_brackets_are_not_json_and_do_not_raise():
     assert not check_instruction("detectable_format:json_format", {}, "[" * 100_000 + "]" * 100_000)
 
@@ -251,11 +355,31 @@ def test_deeply_nested_brackets_are_not_json_and_do_not_raise():
         ("Dr. Who met Mr. J. Smith at 3.30 p.m. today.", 1),
         ('He said "stop." Then left!', 2),
         ("Wait... what? Fine... It works.", 3),
-        ("e.g. this one. And that.", 2),
+        ("Buy milk, eggs, etc. The end.", 2),  # the regex stand-in that came before said 1
+        ("e.g. this one. And that.", 3),  # Punkt does not know "e.g." at the start of a text
     ],
 )
-def test_sentence_count(text, sentences):
+def test_sentences_are_counted_by_nltk_punkt_as_in_ifeval(text, sentences):
     assert count_sentences(text) == sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "capitals"),
+    [
+        ("N/A and TCP/IP said O'NEIL", 3),  # one token each to nltk.word_tokenize
+        ("NASA's AI-driven U.S. PLAN", 3),  # NASA, U.S. and PLAN; "'s" and "AI-driven" are not upper case
+        ("I SAID NO.", 3),
+        ("well-known CamelCase 123", 0),
+    ],
+)
+def test_capital_words_are_upper_case_tokens_of_nltk_word_tokenize(text, capitals):
+    import nltk
+
+    assert sum(token.isupper() for token in nltk.word_tokenize(text)) == capitals
+    kwargs = {"capital_frequency": capitals, "capital_relation": "at least"}
+    assert check_instruction("change_case:capital_word_frequency", kwargs, text)
+    kwargs["capital_frequency"] = capitals + 1
+    assert not check_instruction("change_case:capital_word_frequency", kwargs, text)
 
 
 def test_word_count_is_runs_of_word_characters():

@@ -1,4 +1,4 @@
-"""IFEval instruction checkers, and a verifier that scores a completion against them.
+"""IFEval instruction checkers, and a verifier that scores a completion against them (and IFBench's).
 
 The 25 instruction types of IFEval (Zhou et al. 2023, "Instruction-Following
 Evaluation for Large Language Models"), keyed by IFEval's own instruction ids
@@ -8,36 +8,54 @@ and keyword-argument names, so a record of the published data set
     check_instruction("punctuation:no_comma", {}, "No commas here.")            # True
     check_instruction("detectable_format:title", {}, "**<<Ode>>**", loose=True)  # True
 
-What follows IFEval exactly, and where this module departs from it:
+``check_instruction``, ``parse_instruction`` and ``InstructionFollowing`` also
+take the 58 ids of IFBench (``rlvr.verifiers.ifbench``), with the same strict
+and loose checks.
+
+``check_instruction`` (``hardened=False``) gives IFEval's own verdicts:
 
 * Every check follows ``check_following`` of google-research's
-  ``instruction_following_eval/instructions.py``; strict and loose are IFEval's
-  (an empty or blank response never follows an instruction; loose also tries the
-  response without its first line, without its last line, without both, and
-  each of those with ``*`` removed).
-* IFEval counts sentences and ``capital_word_frequency`` words with nltk's
-  punkt and word tokenizers, which need downloaded model data. Here a regex
-  splitter stands in: a sentence ends at ``.``, ``?`` or ``!`` (with closing
-  quotes or brackets) before white space, except after a common abbreviation
-  (``Mr.``, ``e.g.``, ...) or an initial; an ellipsis ends one only before a
-  capital. Words for the capital count are runs of letters and digits
-  (hyphenated runs are one word; a contraction splits at its apostrophe, as the
-  Treebank tokenizer does). On ordinary prose the counts agree; they can differ
-  on unusual abbreviations. Word counts (``\\w+``) are exactly IFEval's.
-* Language detection is langdetect with a fixed seed (0) on its own detector
-  factory, so a verdict never changes between calls or processes. IFEval
-  counts text whose language cannot be detected (no letters) as following a
-  language instruction; ``hardened=True`` counts it as not following.
-* Keywords, forbidden words and section splitters are matched as literal text
-  (IFEval passes them to ``re`` unescaped; for the words in its data set that is
-  the same).
-* Checks that IFEval writes as backtracking regexes (placeholders, titles,
-  postscripts) are computed with linear scans that give the same answers, so a
-  megabyte of adversarial text is judged in milliseconds; JSON nested past
-  Python's recursion limit is "not JSON" (IFEval would crash).
-* ``hardened=True`` (the verifier's default, not ``check_instruction``'s) also
-  closes a known reward hack: a constrained response must state exactly one of
-  the three options ("My answer is yes. My answer is no." does not pass).
+  ``instruction_following_eval/instructions.py`` (as shipped in lm-eval and
+  if-verifiable); strict and loose are IFEval's (an empty or blank response
+  never follows an instruction; loose also tries the response without its
+  first line, without its last line, without both, and each of those with
+  ``*`` removed). ``tests/test_ifeval_conformance.py`` holds it to those
+  checkers on thousands of generated cases.
+* Sentences are nltk's Punkt sentences and capital words are tokens of
+  ``nltk.word_tokenize``, as in IFEval; the English Punkt model is built
+  offline (``rlvr.verifiers.nltk_data``), and a missing model is an
+  ``NltkDataMissing`` error, never a stand-in.
+* Language detection is ``langdetect.detect`` on the whole response, with a
+  fixed seed (0) on its own detector factory, so a verdict never changes
+  between calls or processes. As in IFEval, text whose language cannot be
+  detected counts as following a language instruction.
+* Keywords, forbidden words, section splitters and postscript markers are
+  regular expressions, as IFEval passes them to ``re``; one that does not
+  compile is a data error (IFEval would crash on the first response).
+
+Where it departs from IFEval (listed with reasons in the conformance test):
+checks that IFEval writes as backtracking regexes (placeholders, titles,
+postscripts) are computed with linear scans that give the same answers, so a
+megabyte of adversarial text is judged in milliseconds, and JSON nested past
+Python's recursion limit is "not JSON" (IFEval crashes).
+
+``hardened=True`` (the verifier's default, not ``check_instruction``'s) closes
+known reward hacks, on purpose departing from IFEval:
+
+* a constrained response must state exactly one of the three options ("My
+  answer is yes. My answer is no." does not pass);
+* keywords, forbidden words, splitters and markers match as literal text
+  (``"p.s"`` read as a regex is met by ``"pas"``);
+* a language instruction judges the language, not the padding:
+  web and e-mail addresses are removed first, the whole response is judged in
+  overlapping windows of 1,000 characters (longer in responses over 64,000
+  characters; each detector reads its whole window, so no padding pushes text
+  out of sight), every window whose language can be detected must be in the
+  asked language (so 1,500 characters in another language anywhere fail), and
+  a response whose language cannot be detected at all does not follow.
+  IFEval's own check reads only the first 10,000 characters, so 10,000
+  characters of punctuation (undetectable: "followed") or of the asked
+  language in front of any other language pass it.
 """
 
 from __future__ import annotations
@@ -45,22 +63,31 @@ from __future__ import annotations
 import collections
 import functools
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rlvr.verifiers.nltk_data import require_punkt, sentences, word_tokens
 from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Score, Status
 
 __all__ = [
     "INSTRUCTION_IDS",
+    "Builder",
+    "Check",
+    "InstructionArgs",
     "InstructionFollowing",
     "check_instruction",
+    "compare",
     "count_sentences",
     "count_words",
     "detect_language",
+    "follows",
     "instruction_variants",
+    "is_language",
+    "known_instruction_ids",
     "language_factory",
     "parse_instruction",
 ]
@@ -68,26 +95,32 @@ __all__ = [
 Check = Callable[[str], bool]
 """One parsed instruction: ``response -> followed``."""
 
-_RELATIONS = ("less than", "at least")
+RELATIONS = ("less than", "at least")
 _CONSTRAINED_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
-_LANGDETECT_CHARS = 40_000  # langdetect reads 10,000 characters after removing URLs and e-mails
 _DETAIL_CHARS = 120
+_WINDOW_CHARS = 1_000  # the hardened language check judges windows of at least this many characters
+_MAX_WINDOWS = 128  # ... and at most this many (a longer text gets longer windows)
 
 
 # --- kwargs ------------------------------------------------------------------
 
 
-class _Args:
-    """The keyword arguments of one instruction, checked field by field."""
+class InstructionArgs:
+    """The keyword arguments of one instruction, checked field by field.
+
+    Fields whose value is None are ignored (IFEval's and IFBench's records list
+    every field of every instruction, unused ones as None). Each accessor
+    raises ``ValueError`` naming the id and the field when the value is
+    missing or of the wrong kind.
+    """
 
     def __init__(self, instruction_id: str, kwargs: Mapping[str, Any] | None, fields: tuple[str, ...]) -> None:
         if kwargs is None:
             kwargs = {}
         if not isinstance(kwargs, Mapping):
             raise ValueError(f"{instruction_id}: kwargs must be a mapping, got {type(kwargs).__name__}")
-        # IFEval's records list every field of every instruction, unused ones as None.
         given = {key: value for key, value in kwargs.items() if value is not None}
-        unknown = sorted(set(given) - set(fields))
+        unknown = sorted(set(given) - set(fields), key=str)
         if unknown:
             raise ValueError(f"{instruction_id}: unexpected kwargs {unknown}; it takes {list(fields)}")
         self.instruction_id = instruction_id
@@ -99,6 +132,7 @@ class _Args:
         return self.given[name]
 
     def integer(self, name: str, minimum: int = 0) -> int:
+        """An integer >= ``minimum`` (an integral float such as 3.0 counts)."""
         value = self._get(name)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -106,19 +140,29 @@ class _Args:
             raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be an integer >= {minimum}, got {value!r}")
         return value
 
+    def number(self, name: str) -> float:
+        """A finite number (int or float)."""
+        value = self._get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be a finite number, got {value!r}")
+        return value
+
     def text(self, name: str) -> str:
+        """A string with something besides white space in it."""
         value = self._get(name)
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be a non-empty string, got {value!r}")
         return value
 
     def relation(self, name: str) -> str:
+        """``"less than"`` or ``"at least"``."""
         value = self._get(name)
-        if value not in _RELATIONS:
-            raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be one of {_RELATIONS}, got {value!r}")
+        if value not in RELATIONS:
+            raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be one of {RELATIONS}, got {value!r}")
         return str(value)
 
     def words(self, name: str) -> list[str]:
+        """A non-empty list of non-empty strings."""
         value = self._get(name)
         if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
             raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be a non-empty list of strings")
@@ -126,59 +170,45 @@ class _Args:
             raise ValueError(f"{self.instruction_id}: kwarg {name!r} must hold non-empty strings, got {value!r}")
         return list(value)
 
+    def pattern(self, name: str, source: str, hardened: bool, flags: int = 0) -> re.Pattern[str]:
+        """``source`` (from kwarg ``name``) as IFEval reads it: a regular expression; literal text when hardened."""
+        if hardened:
+            return re.compile(re.escape(source), flags)
+        try:
+            return re.compile(source, flags)
+        except re.error as error:
+            raise ValueError(
+                f"{self.instruction_id}: kwarg {name!r} value {source!r} is not a regular expression ({error}); "
+                "IFEval reads it as one"
+            ) from None
 
-def _compare(count: int, relation: str, threshold: int) -> bool:
+
+def compare(count: float, relation: str, threshold: float) -> bool:
+    """``count < threshold`` for "less than", ``count >= threshold`` for "at least"."""
     return count < threshold if relation == "less than" else count >= threshold
 
 
 # --- text utilities ----------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
-_TOKEN = re.compile(r"\S+")
-_CAPITAL_TOKEN = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*\.?|'[^\W_]+|[^\w\s]")
-_CLOSERS = "\"')]}’”»"
-_ABBREVIATIONS = frozenset(
-    {
-        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "e.g", "i.e", "cf", "al",
-        "inc", "ltd", "co", "corp", "no", "nos", "vol", "fig", "figs", "approx", "dept", "est", "gen", "gov",
-        "sgt", "capt", "lt", "col", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-        "nov", "dec", "u.s", "u.k", "a.m", "p.m", "ph.d",
-    }
-)  # fmt: skip
 
 
 def count_words(text: str) -> int:
-    """Words as IFEval counts them: runs of ``\\w`` characters."""
+    """Words as IFEval (and IFBench) count them: runs of ``\\w`` characters."""
     return sum(1 for _ in _WORD.finditer(text))
 
 
 def count_sentences(text: str) -> int:
-    """Sentences, as a regex stand-in for nltk's punkt (see the module docstring)."""
-    sentences = 0
-    open_sentence = False
-    tokens = list(_TOKEN.finditer(text))
-    for index, match in enumerate(tokens):
-        token = match.group().rstrip(_CLOSERS)
-        open_sentence = True
-        if not token or token[-1] not in ".?!":
-            continue
-        core = token.rstrip(".?!")
-        punctuation = token[len(core) :]
-        if punctuation == ".":
-            word = core.lstrip(_CLOSERS + "(['\"").lower()
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue
-        elif set(punctuation) == {"."}:  # an ellipsis ends a sentence before a capital
-            following = tokens[index + 1].group().lstrip(_CLOSERS + "(['\"") if index + 1 < len(tokens) else ""
-            if following and not following[0].isupper():
-                continue
-        sentences += 1
-        open_sentence = False
-    return sentences + open_sentence
+    """Sentences as IFEval counts them: nltk's English Punkt sentences.
+
+    Raises:
+        NltkDataMissing: the Punkt model is not installed.
+    """
+    return len(sentences(text))
 
 
 def _capital_words(text: str) -> int:
-    return sum(1 for match in _CAPITAL_TOKEN.finditer(text) if match.group().isupper())
+    return sum(1 for token in word_tokens(text) if token.isupper())
 
 
 @functools.cache
@@ -192,63 +222,110 @@ def language_factory() -> Any:
     return factory
 
 
-def detect_language(text: str) -> str | None:
-    """The ISO 639-1 code langdetect gives ``text`` (seed 0), or None when it cannot tell."""
+def _detect(text: str, read: int | None = None) -> str | None:
     from langdetect.lang_detect_exception import LangDetectException
 
     detector = language_factory().create()
+    if read is not None:
+        detector.set_max_text_length(read)
     try:
-        detector.append(text[:_LANGDETECT_CHARS])
+        detector.append(text)
         return str(detector.detect())
     except LangDetectException:
         return None
 
 
-def _is_language(text: str, code: str, hardened: bool) -> bool:
-    detected = detect_language(text)
-    if detected is None:
-        return not hardened  # IFEval: an undetectable language counts as followed
-    return detected == code
+def detect_language(text: str) -> str | None:
+    """``langdetect.detect(text)`` with seed 0: the ISO 639-1 code, or None when it cannot tell.
+
+    As langdetect does, web and e-mail addresses are removed from the whole
+    text and the first 10,000 characters of the rest are read.
+    """
+    return _detect(text)
+
+
+def _without_addresses(text: str) -> str:
+    """``text``'s white-space separated tokens, less those that are web or e-mail addresses."""
+    return " ".join(
+        token
+        for token in text.split()
+        if "://" not in token and "@" not in token and not token.lower().startswith("www.")
+    )
+
+
+def _windows(text: str) -> list[str]:
+    """``text`` as overlapping windows of ``_WINDOW_CHARS`` characters, each starting half a window after the
+    last (longer windows for long texts, so there are at most ``_MAX_WINDOWS``): any stretch of one and a half
+    windows lies whole inside one of them."""
+    size = max(_WINDOW_CHARS, -(-2 * len(text) // _MAX_WINDOWS))
+    if len(text) <= size:
+        return [text]
+    starts = [*range(0, len(text) - size, size // 2), len(text) - size]
+    return [text[start : start + size] for start in starts]
+
+
+def is_language(text: str, code: str, *, hardened: bool = False) -> bool:
+    """Whether ``text`` is in the language ``code`` (ISO 639-1, as langdetect names it).
+
+    IFEval's verdict unless ``hardened``: ``detect_language(text) == code``, and
+    True when the language cannot be detected. Hardened: addresses are removed,
+    the text is judged in windows (see the module docstring), each detectable
+    window must be in ``code``, and at least one must be detectable.
+    """
+    if not hardened:
+        detected = detect_language(text)
+        return detected is None or detected == code
+    judged = False
+    for window in _windows(_without_addresses(text)):
+        detected = _detect(window, read=len(window))
+        if detected is None:
+            continue
+        if detected != code:
+            return False
+        judged = True
+    return judged
 
 
 # --- the checks, one per instruction id --------------------------------------
 
 
-def _keywords_existence(args: _Args, hardened: bool) -> Check:
-    patterns = [re.compile(re.escape(word), re.IGNORECASE) for word in args.words("keywords")]
+def _keywords_existence(args: InstructionArgs, hardened: bool) -> Check:
+    patterns = [args.pattern("keywords", word, hardened, re.IGNORECASE) for word in args.words("keywords")]
     return lambda text: all(pattern.search(text) for pattern in patterns)
 
 
-def _keywords_frequency(args: _Args, hardened: bool) -> Check:
-    pattern = re.compile(re.escape(args.text("keyword")), re.IGNORECASE)
+def _keywords_frequency(args: InstructionArgs, hardened: bool) -> Check:
+    pattern = args.pattern("keyword", args.text("keyword").strip(), hardened, re.IGNORECASE)
     frequency, relation = args.integer("frequency"), args.relation("relation")
-    return lambda text: _compare(sum(1 for _ in pattern.finditer(text)), relation, frequency)
+    return lambda text: compare(sum(1 for _ in pattern.finditer(text)), relation, frequency)
 
 
-def _forbidden_words(args: _Args, hardened: bool) -> Check:
-    patterns = [re.compile(r"\b" + re.escape(word) + r"\b", re.IGNORECASE) for word in args.words("forbidden_words")]
+def _forbidden_words(args: InstructionArgs, hardened: bool) -> Check:
+    sources = [word if not hardened else re.escape(word) for word in args.words("forbidden_words")]
+    patterns = [args.pattern("forbidden_words", r"\b" + word + r"\b", False, re.IGNORECASE) for word in sources]
     return lambda text: not any(pattern.search(text) for pattern in patterns)
 
 
-def _letter_frequency(args: _Args, hardened: bool) -> Check:
+def _letter_frequency(args: InstructionArgs, hardened: bool) -> Check:
     letter = args.text("letter").strip().lower()
     if len(letter) != 1 or not "a" <= letter <= "z":
         raise ValueError(f"{args.instruction_id}: kwarg 'letter' must be one letter a-z, got {letter!r}")
     frequency, relation = args.integer("let_frequency"), args.relation("let_relation")
-    return lambda text: _compare(collections.Counter(text.lower())[letter], relation, frequency)
+    return lambda text: compare(collections.Counter(text.lower())[letter], relation, frequency)
 
 
-def _response_language(args: _Args, hardened: bool) -> Check:
+def _response_language(args: InstructionArgs, hardened: bool) -> Check:
     code = args.text("language")
-    return lambda text: _is_language(text, code, hardened)
+    return lambda text: is_language(text, code, hardened=hardened)
 
 
-def _number_sentences(args: _Args, hardened: bool) -> Check:
+def _number_sentences(args: InstructionArgs, hardened: bool) -> Check:
     threshold, relation = args.integer("num_sentences"), args.relation("relation")
-    return lambda text: _compare(count_sentences(text), relation, threshold)
+    require_punkt()
+    return lambda text: compare(count_sentences(text), relation, threshold)
 
 
-def _number_paragraphs(args: _Args, hardened: bool) -> Check:
+def _number_paragraphs(args: InstructionArgs, hardened: bool) -> Check:
     wanted = args.integer("num_paragraphs")
     divider = re.compile(r"\s?\*\*\*\s?")
 
@@ -266,13 +343,15 @@ def _number_paragraphs(args: _Args, hardened: bool) -> Check:
     return check
 
 
-def _number_words(args: _Args, hardened: bool) -> Check:
+def _number_words(args: InstructionArgs, hardened: bool) -> Check:
     threshold, relation = args.integer("num_words"), args.relation("relation")
-    return lambda text: _compare(count_words(text), relation, threshold)
+    return lambda text: compare(count_words(text), relation, threshold)
 
 
-def _nth_paragraph_first_word(args: _Args, hardened: bool) -> Check:
+def _nth_paragraph_first_word(args: InstructionArgs, hardened: bool) -> Check:
     wanted, nth = args.integer("num_paragraphs"), args.integer("nth_paragraph", minimum=1)
+    if nth > wanted:  # IFEval would draw a random paragraph instead
+        raise ValueError(f"{args.instruction_id}: kwarg 'nth_paragraph' {nth} is more than num_paragraphs {wanted}")
     first_word = args.text("first_word").lower()
 
     def check(text: str) -> bool:
@@ -294,7 +373,7 @@ def _nth_paragraph_first_word(args: _Args, hardened: bool) -> Check:
     return check
 
 
-def _number_placeholders(args: _Args, hardened: bool) -> Check:
+def _number_placeholders(args: InstructionArgs, hardened: bool) -> Check:
     wanted = args.integer("num_placeholders")
 
     def check(text: str) -> bool:
@@ -313,32 +392,58 @@ def _number_placeholders(args: _Args, hardened: bool) -> Check:
     return check
 
 
-def _postscript(args: _Args, hardened: bool) -> Check:
-    marker = args.text("postscript_marker")
+def _postscript(args: InstructionArgs, hardened: bool) -> Check:
+    marker = args.text("postscript_marker").strip()
     if marker == "P.P.S":
         pattern = re.compile(r"p\.\s?p\.\s?s")
     elif marker == "P.S.":
         pattern = re.compile(r"p\.\s?s\.")
     else:
-        pattern = re.compile(re.escape(marker.lower()))
+        pattern = args.pattern("postscript_marker", marker.lower(), hardened)
+    # IFEval's \s*MARKER.*$ (multi-line) matches wherever MARKER does: \s* and .*$ may match nothing.
     return lambda text: pattern.search(text.lower()) is not None
 
 
-_STAR_BULLET = re.compile(r"^[^\S\n]*\*[^*].*$", re.MULTILINE)
-_DASH_BULLET = re.compile(r"^[^\S\n]*-.*$", re.MULTILINE)
+_SPACES = re.compile(r"\s*")
 
 
-def _number_bullet_lists(args: _Args, hardened: bool) -> Check:
+def _bullets(text: str, star: bool) -> int:
+    """How many matches IFEval's ``re.findall`` of ``^\\s*\\*[^\\*].*$`` (``star``) or ``^\\s*-.*$`` finds
+    (multi-line), in linear time.
+
+    From a line start, ``\\s*`` also crosses blank lines; ``[^\\*]`` may take a
+    line end, so a star match can run on to the next line; the next match is
+    looked for at the next line start after the match.
+    """
+    count, position, size = 0, 0, len(text)
+    while position <= size:
+        start = _SPACES.match(text, position).end()  # type: ignore[union-attr]  # \s* always matches
+        end = -1
+        if start < size:
+            if not star and text[start] == "-":
+                end = start + 1
+            elif star and text[start] == "*" and start + 1 < size and text[start + 1] != "*":
+                end = start + 2
+        if end < 0:  # no match from any line start up to the line holding `start`
+            newline = text.find("\n", start)
+            if newline < 0:
+                break
+            position = newline + 1
+            continue
+        count += 1
+        newline = text.find("\n", end)  # .*$ runs to the end of the line
+        if newline < 0:
+            break
+        position = newline if text[newline - 1] == "\n" else newline + 1
+    return count
+
+
+def _number_bullet_lists(args: InstructionArgs, hardened: bool) -> Check:
     wanted = args.integer("num_bullets")
-
-    def check(text: str) -> bool:
-        bullets = sum(1 for _ in _STAR_BULLET.finditer(text)) + sum(1 for _ in _DASH_BULLET.finditer(text))
-        return bullets == wanted
-
-    return check
+    return lambda text: _bullets(text, star=True) + _bullets(text, star=False) == wanted
 
 
-def _constrained_response(args: _Args, hardened: bool) -> Check:
+def _constrained_response(args: InstructionArgs, hardened: bool) -> Check:
     def check(text: str) -> bool:
         stated = sum(option in text for option in _CONSTRAINED_OPTIONS)
         return stated == 1 if hardened else stated >= 1
@@ -350,7 +455,7 @@ _HIGHLIGHT = re.compile(r"\*[^\n*]*\*")
 _DOUBLE_HIGHLIGHT = re.compile(r"\*\*[^\n*]*\*\*")
 
 
-def _number_highlighted_sections(args: _Args, hardened: bool) -> Check:
+def _number_highlighted_sections(args: InstructionArgs, hardened: bool) -> Check:
     wanted = args.integer("num_highlights")
 
     def check(text: str) -> bool:
@@ -361,13 +466,15 @@ def _number_highlighted_sections(args: _Args, hardened: bool) -> Check:
     return check
 
 
-def _multiple_sections(args: _Args, hardened: bool) -> Check:
-    splitter = re.compile(r"\s?" + re.escape(args.text("section_spliter")) + r"\s?\d+\s?")
+def _multiple_sections(args: InstructionArgs, hardened: bool) -> Check:
+    spliter = args.text("section_spliter").strip()
+    body = re.escape(spliter) if hardened else spliter
+    splitter = args.pattern("section_spliter", r"\s?" + body + r"\s?\d+\s?", False)
     wanted = args.integer("num_sections")
     return lambda text: len(splitter.split(text)) - 1 >= wanted
 
 
-def _json_format(args: _Args, hardened: bool) -> Check:
+def _json_format(args: InstructionArgs, hardened: bool) -> Check:
     def check(text: str) -> bool:
         text = text.strip()
         for fence in ("```json", "```Json", "```JSON", "```"):
@@ -382,7 +489,7 @@ def _json_format(args: _Args, hardened: bool) -> Check:
     return check
 
 
-def _title(args: _Args, hardened: bool) -> Check:
+def _title(args: InstructionArgs, hardened: bool) -> Check:
     def check(text: str) -> bool:
         # Matches of <<[^\n]+>>: per line, from the first "<<" to the last ">>".
         for line in text.split("\n"):
@@ -395,7 +502,7 @@ def _title(args: _Args, hardened: bool) -> Check:
     return check
 
 
-def _two_responses(args: _Args, hardened: bool) -> Check:
+def _two_responses(args: InstructionArgs, hardened: bool) -> Check:
     def check(text: str) -> bool:
         parts = text.split("******")
         responses = []
@@ -409,17 +516,17 @@ def _two_responses(args: _Args, hardened: bool) -> Check:
     return check
 
 
-def _repeat_prompt(args: _Args, hardened: bool) -> Check:
+def _repeat_prompt(args: InstructionArgs, hardened: bool) -> Check:
     prompt = args.text("prompt_to_repeat").strip().lower()
     return lambda text: text.strip().lower().startswith(prompt)
 
 
-def _end_checker(args: _Args, hardened: bool) -> Check:
+def _end_checker(args: InstructionArgs, hardened: bool) -> Check:
     phrase = args.text("end_phrase").strip().lower()
     return lambda text: text.strip().strip('"').lower().endswith(phrase)
 
 
-def _quotation(args: _Args, hardened: bool) -> Check:
+def _quotation(args: InstructionArgs, hardened: bool) -> Check:
     def check(text: str) -> bool:
         text = text.strip()
         return len(text) > 1 and text[0] == '"' and text[-1] == '"'
@@ -427,25 +534,28 @@ def _quotation(args: _Args, hardened: bool) -> Check:
     return check
 
 
-def _capital_word_frequency(args: _Args, hardened: bool) -> Check:
+def _capital_word_frequency(args: InstructionArgs, hardened: bool) -> Check:
     frequency, relation = args.integer("capital_frequency"), args.relation("capital_relation")
-    return lambda text: _compare(_capital_words(text), relation, frequency)
+    require_punkt()
+    return lambda text: compare(_capital_words(text), relation, frequency)
 
 
-def _english_capital(args: _Args, hardened: bool) -> Check:
-    return lambda text: text.isupper() and _is_language(text, "en", hardened)
+def _english_capital(args: InstructionArgs, hardened: bool) -> Check:
+    return lambda text: text.isupper() and is_language(text, "en", hardened=hardened)
 
 
-def _english_lowercase(args: _Args, hardened: bool) -> Check:
-    return lambda text: text.islower() and _is_language(text, "en", hardened)
+def _english_lowercase(args: InstructionArgs, hardened: bool) -> Check:
+    return lambda text: text.islower() and is_language(text, "en", hardened=hardened)
 
 
-def _no_comma(args: _Args, hardened: bool) -> Check:
+def _no_comma(args: InstructionArgs, hardened: bool) -> Check:
     return lambda text: "," not in text
 
 
-_Builder = Callable[[_Args, bool], Check]
-_REGISTRY: dict[str, tuple[tuple[str, ...], _Builder]] = {
+Builder = Callable[[InstructionArgs, bool], Check]
+"""Makes one instruction's check from its kwargs and the hardened flag; raises ValueError on bad kwargs."""
+
+_IFEVAL: dict[str, tuple[tuple[str, ...], Builder]] = {
     "keywords:existence": (("keywords",), _keywords_existence),
     "keywords:frequency": (("keyword", "frequency", "relation"), _keywords_frequency),
     "keywords:forbidden_words": (("forbidden_words",), _forbidden_words),
@@ -476,22 +586,37 @@ _REGISTRY: dict[str, tuple[tuple[str, ...], _Builder]] = {
     "punctuation:no_comma": ((), _no_comma),
 }
 
-INSTRUCTION_IDS: tuple[str, ...] = tuple(_REGISTRY)
-"""Every instruction id this module checks: IFEval's 25."""
+INSTRUCTION_IDS: tuple[str, ...] = tuple(_IFEVAL)
+"""IFEval's 25 instruction ids (IFBench's are ``rlvr.verifiers.ifbench.IFBENCH_IDS``)."""
+
+
+@functools.cache
+def _registry() -> dict[str, tuple[tuple[str, ...], Builder]]:
+    from rlvr.verifiers.ifbench import IFBENCH_CHECKS  # built on this module, so looked up on first use
+
+    return {**_IFEVAL, **IFBENCH_CHECKS}
+
+
+def known_instruction_ids() -> tuple[str, ...]:
+    """Every id ``check_instruction`` takes: IFEval's 25, then IFBench's 58."""
+    return tuple(_registry())
 
 
 def parse_instruction(instruction_id: str, kwargs: Mapping[str, Any] | None, *, hardened: bool = False) -> Check:
-    """The check for one instruction, as a function ``response -> followed``.
+    """The check for one instruction (IFEval's or IFBench's), as a function ``response -> followed``.
 
     Raises:
         ValueError: ``instruction_id`` is unknown, or ``kwargs`` lacks a field,
             has an unexpected one, or holds a value of the wrong kind. The
             message names the id and the field.
+        NltkDataMissing: the check needs an nltk model that is not installed
+            (a ``LookupError``; see ``rlvr.verifiers.nltk_data``).
     """
-    if instruction_id not in _REGISTRY:
+    registry = _registry()
+    if instruction_id not in registry:
         raise ValueError(f"unknown instruction id {instruction_id!r}")
-    fields, build = _REGISTRY[instruction_id]
-    return build(_Args(instruction_id, kwargs, fields), hardened)
+    fields, build = registry[instruction_id]
+    return build(InstructionArgs(instruction_id, kwargs, fields), hardened)
 
 
 def instruction_variants(response: str, loose: bool) -> list[str]:
@@ -504,8 +629,9 @@ def instruction_variants(response: str, loose: bool) -> list[str]:
     return [response, response.replace("*", ""), *cut, *(variant.replace("*", "") for variant in cut)]
 
 
-def _follows(check: Check, variants: list[str]) -> bool:
-    return any(variant.strip() and check(variant) for variant in variants)
+def follows(check: Check, variants: list[str]) -> bool:
+    """Whether any non-blank variant follows ``check`` (each distinct text is checked once)."""
+    return any(variant.strip() and check(variant) for variant in dict.fromkeys(variants))
 
 
 def check_instruction(
@@ -516,26 +642,28 @@ def check_instruction(
     loose: bool = False,
     hardened: bool = False,
 ) -> bool:
-    """Whether ``response`` follows one IFEval instruction.
+    """Whether ``response`` follows one IFEval or IFBench instruction.
 
     Args:
         instruction_id: an IFEval id such as ``"keywords:frequency"`` (see
-            ``INSTRUCTION_IDS``).
-        kwargs: its keyword arguments, named as in IFEval's records; fields
-            whose value is None are ignored, as IFEval does.
+            ``INSTRUCTION_IDS``) or an IFBench id such as ``"count:numbers"``
+            (``rlvr.verifiers.ifbench.IFBENCH_IDS``).
+        kwargs: its keyword arguments, named as in the benchmark's records;
+            fields whose value is None are ignored, as IFEval does.
         response: the model's text. Never raises on it.
         loose: IFEval's loose accuracy: also try the response without its first
             line, without its last line, without both, and each with ``*``
             removed; follows if any variant does. A blank response (or variant)
             never follows.
-        hardened: close the reward hacks listed in the module docstring
-            (IFEval's own verdicts when False).
+        hardened: close the reward hacks listed in the module docstrings
+            (the benchmark's own verdicts when False).
 
     Raises:
         ValueError: an unknown id or bad kwargs (a data error, not the model's).
+        NltkDataMissing: a needed nltk model is not installed.
     """
     check = parse_instruction(instruction_id, kwargs, hardened=hardened)
-    return _follows(check, instruction_variants(response, loose))
+    return follows(check, instruction_variants(response, loose))
 
 
 # --- the verifier ------------------------------------------------------------
@@ -594,7 +722,7 @@ class InstructionFollowing:
         if not response.strip():
             return Score.fail(Status.UNPARSEABLE, failed=ids, followed=0, reason="blank response", **details)
         variants = instruction_variants(response, loose)
-        failed = [instruction_id for instruction_id, check in checks if not _follows(check, variants)]
+        failed = [instruction_id for instruction_id, check in checks if not follows(check, variants)]
         followed = len(checks) - len(failed)
         details.update(failed=failed, followed=followed)
         if not failed:
