@@ -229,11 +229,11 @@ def _conjunctions(args: InstructionArgs, hardened: bool) -> Check:
 
 def _person_names(args: InstructionArgs, hardened: bool) -> Check:
     wanted = args.integer("N")
-    whole = [re.compile(r"\b" + name + r"\b") for name in _PERSON_NAMES]
+    whole = re.compile(r"\b(?:" + "|".join(_PERSON_NAMES) + r")\b")  # whole words never overlap
 
     def check(text: str) -> bool:
         if hardened:
-            return sum(1 for pattern in whole if pattern.search(text)) >= wanted
+            return len(set(whole.findall(text))) >= wanted
         return sum(1 for name in _PERSON_NAMES if name in text) >= wanted
 
     return check

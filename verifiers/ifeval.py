@@ -140,11 +140,13 @@ class InstructionArgs:
             raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be an integer >= {minimum}, got {value!r}")
         return value
 
-    def number(self, name: str) -> float:
-        """A finite number (int or float)."""
+    def number(self, name: str, minimum: float = 0) -> float:
+        """A finite number (int or float) >= ``minimum``."""
         value = self._get(name)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be a finite number, got {value!r}")
+        if value < minimum:
+            raise ValueError(f"{self.instruction_id}: kwarg {name!r} must be >= {minimum}, got {value!r}")
         return value
 
     def text(self, name: str) -> str:
