@@ -218,6 +218,7 @@ def test_check_env_passes():
         ({"dataset": "x.jsonl", "parallel_share": 0.1}, "parallel_share"),
         ({"dataset": "x.jsonl", "format": "csv"}, "format"),
         ({"distractors": 3}, "distractors"),
+        ({"mode": "bfcl", "partial_credit": True}, "partial_credit"),
     ],
 )
 def test_a_bad_option_is_a_config_error_naming_the_field(options, field):
@@ -335,7 +336,7 @@ def test_the_task_carries_the_verifier_settings():
 
 
 @pytest.mark.parametrize("template", list(TEMPLATES))
-@pytest.mark.parametrize("mode", ["strict", "base"])
+@pytest.mark.parametrize("mode", ["strict", "base", "bfcl"])
 def test_the_reference_completion_scores_the_maximum_in_each_template_and_mode(template, mode):
     env = gymnasium.make(ID, template=template, mode=mode, no_call_share=0.3, parallel_share=0.3)
     high = env.unwrapped.reward_range[1]
@@ -528,3 +529,155 @@ def test_a_data_set_without_the_format_columns_is_an_error(tmp_path):
     path.write_text(json.dumps({"system": "x", "question": "y"}) + "\n")
     with pytest.raises(ValueError, match="needs the field"):
         load_quietly(str(path), format="glaive")
+
+
+GRADES = {  # BFCL multiple_9
+    "name": "calculate_average",
+    "description": "Average grade across subjects.",
+    "parameters": {
+        "type": "dict",
+        "properties": {"gradeDict": {"type": "dict", "description": "Subject -> score."}},
+        "required": ["gradeDict"],
+    },
+}
+PEOPLE = {  # BFCL live_simple_165-98-0
+    "name": "extractor.extract_information",
+    "description": "Extract names and ages.",
+    "parameters": {
+        "type": "dict",
+        "properties": {
+            "data": {"type": "array", "items": {"type": "dict"}, "description": "Records."},
+            "schema": {"type": "string", "enum": ["personal_info", "employment_record"], "description": "Kind."},
+        },
+        "required": ["data"],
+    },
+}
+BFCL_DATA_ROWS = [
+    {
+        "question": "What is the average of math 90, science 75, history 82 and music 89?",
+        "function": [GRADES],
+        "ground_truth": [
+            {"calculate_average": {"gradeDict": [{"math": [90], "science": [75], "history": [82], "music": [89]}]}}
+        ],
+    },
+    {
+        "question": "Extract Li Lei, 18, and Li Li, 21.",
+        "function": [PEOPLE],
+        "ground_truth": [
+            {
+                "extractor.extract_information": {
+                    "data": [[{"name": ["Li Lei"], "age": [18]}, {"name": ["Li Li"], "age": [21]}]],
+                    "schema": ["", "personal_info"],
+                }
+            }
+        ],
+    },
+    {  # one accepted value is null: it goes, the record stays
+        "question": "Weather in Paris?",
+        "function": [WEATHER],
+        "ground_truth": [{"get_weather": {"location": ["Paris"], "unit": ["", None]}}],
+    },
+    {  # a required parameter marked omissible: the mark goes, the record stays
+        "question": "Weather in Rome, in c?",
+        "function": [WEATHER],
+        "ground_truth": [{"get_weather": {"location": ["", "Rome"], "unit": ["c", "celsius"]}}],
+    },
+    {  # the only accepted value is outside the enum: strict mode cannot score it, bfcl mode can
+        "question": "Weather in Oslo in kelvin?",
+        "function": [WEATHER],
+        "ground_truth": [{"get_weather": {"location": ["Oslo"], "unit": ["k"]}}],
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def bfcl_data_file(tmp_path_factory):
+    return _write(tmp_path_factory, "bfcl_data.jsonl", BFCL_DATA_ROWS)
+
+
+def reference_arguments_of(task: FunctionCallingTask) -> list[dict]:
+    return [json.loads(line)["arguments"] for line in task.reference_answer().splitlines() if line.startswith("{")]
+
+
+def test_bfcl_records_with_objects_or_bad_accepted_values_are_kept_and_the_values_left_out_are_counted(
+    bfcl_data_file,
+):
+    counted = r"left out 1 of 5 records .*rows 4; and left out 3 accepted values in 2 of the 4 records kept"
+    with pytest.warns(UserWarning, match=counted) as caught:
+        records = load_function_calling(bfcl_data_file)
+    message = str(caught[0].message)
+    for reason in ("1 null", "1 a required parameter marked as omissible", "1 not one of the enum values"):
+        assert reason in message
+    assert records.skipped == (4,) and records.dropped_in == 2
+    assert records.dropped == {
+        "null": 1,
+        "a required parameter marked as omissible": 1,
+        "not one of the enum values": 1,
+    }
+    for task in records.tasks:
+        assert score(task, task.reference_answer()) == (1.0, "ok")
+
+
+def test_the_reference_answer_writes_an_object_as_a_model_would(bfcl_data_file):
+    grades, people, paris, rome = load_quietly(bfcl_data_file).tasks
+    assert reference_arguments_of(grades) == [{"gradeDict": {"math": 90, "science": 75, "history": 82, "music": 89}}]
+    assert reference_arguments_of(people) == [{"data": [{"name": "Li Lei", "age": 18}, {"name": "Li Li", "age": 21}]}]
+    assert reference_arguments_of(paris) == [{"location": "Paris"}]
+    assert reference_arguments_of(rome) == [{"location": "Rome", "unit": "c"}]
+    wrapped = {"gradeDict": {"math": [90], "science": [75], "history": [82], "music": [89]}}
+    assert score(grades, render_calls([{"name": "calculate_average", "arguments": wrapped}])) == (0.0, "wrong")
+
+
+def test_reference_arguments_with_the_functions_choose_a_value_that_fits_the_schema():
+    expected = {"name": "get_weather", "arguments": {"location": ["", "Rome"], "unit": ["kelvin", "c"]}}
+    assert reference_arguments(expected, [WEATHER]) == {"location": "Rome", "unit": "c"}
+    grades = {"name": "calculate_average", "arguments": {"gradeDict": [{"math": [90], "music": ["", 89]}]}}
+    assert reference_arguments(grades) == {"gradeDict": {"math": 90}}
+    assert reference_arguments(grades, [GRADES]) == {"gradeDict": {"math": 90}}
+
+
+def test_mode_bfcl_keeps_every_record_bfcls_checker_can_score_and_scores_its_reference_at_the_maximum(
+    bfcl_data_file,
+):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        records = load_function_calling(bfcl_data_file, mode="bfcl")
+    assert len(records.tasks) == 5 and records.dropped == {} and all(t.mode == "bfcl" for t in records.tasks)
+    env = gymnasium.make(ID, dataset=bfcl_data_file, mode="bfcl")
+    for index in range(env.unwrapped.source.size):
+        _, info = env.reset(options={"index": index})
+        assert env.step(info["task"].reference_answer())[1] == 1.0
+    oslo = records.tasks[4]
+    kelvin = render_calls([{"name": "get_weather", "arguments": {"location": "OSLO", "unit": "K"}}])
+    assert score(oslo, kelvin) == (1.0, "ok")  # BFCL folds case and never reads the enum
+
+
+def test_a_glaive_call_with_an_object_argument_is_expected_as_bfcl_writes_objects(tmp_path):
+    order = {
+        "name": "order",
+        "description": "Order items",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {"type": "object"}},
+                "address": {"type": "object"},
+            },
+            "required": ["items", "address"],
+        },
+    }
+    arguments = {"items": [{"sku": "A1", "tags": ["gift"]}], "address": {"city": "Lyon", "lines": ["1 rue X"]}}
+    row = {
+        "system": _GLAIVE_SYSTEM + json.dumps(order),
+        "chat": f"USER: Order A1 as a gift to 1 rue X, Lyon.\n\n\nASSISTANT: <functioncall> "
+        f"{json.dumps({'name': 'order', 'arguments': json.dumps(arguments)})} <|endoftext|>",
+    }
+    task = glaive_task(row)
+    assert task is not None
+    assert task.expected_calls[0]["arguments"] == {
+        "items": [[{"sku": ["A1"], "tags": [["gift"]]}]],
+        "address": [{"city": ["Lyon"], "lines": [["1 rue X"]]}],
+    }
+    assert reference_arguments_of(task) == [arguments]
+    assert score(task, render_calls([{"name": "order", "arguments": arguments}])) == (1.0, "ok")
+    lost_tag = {**arguments, "items": [{"sku": "A1", "tags": "gift"}]}
+    assert score(task, render_calls([{"name": "order", "arguments": lost_tag}])) == (0.0, "wrong")

@@ -1,4 +1,4 @@
-"""Tool calls: parsing each format, malformed calls, ToolCallMatch in both modes, gaming, the kit."""
+"""Tool calls: parsing each format, malformed calls, ToolCallMatch in each mode, BFCL's data, gaming, the kit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rlvr.verifiers.properties import check_verifier
 from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Status
-from rlvr.verifiers.tool_calls import MAX_DEPTH, ToolCall, ToolCallMatch, parse_tool_calls
+from rlvr.verifiers.tool_calls import MAX_DEPTH, ToolCall, ToolCallMatch, parse_tool_calls, read_task
 
 
 @dataclass
@@ -57,7 +57,7 @@ WEATHER_TASK = FunctionTask(FUNCTIONS, [PARIS])
 PARALLEL_TASK = FunctionTask(FUNCTIONS, [PARIS, EUROS])
 NO_CALL_TASK = FunctionTask(FUNCTIONS, [])
 
-STRICT, BASE = ToolCallMatch("strict"), ToolCallMatch("base")
+STRICT, BASE, BFCL = ToolCallMatch("strict"), ToolCallMatch("base"), ToolCallMatch("bfcl")
 PARTIAL = ToolCallMatch("strict", partial_credit=True)
 
 
@@ -368,14 +368,22 @@ def test_boolean_parameter_takes_booleans_only(value, status):
     [
         ("San Francisco, CA", "san francisco ca", True),
         ("  New   York ", "new york", True),
+        ("NewYork", "New York", True),
         ("2024-01-05", "2024 01 05", True),
-        ("ＰＡＲＩＳ", "paris", True),
-        ("NewYork", "New York", False),
+        ("2024/01/05", "20240105", True),
+        ("a_b*c^d", "ABCD", True),
+        ("O'Hare", 'O"Hare', True),
+        ("C#", "C", False),
         ("C++", "C", False),
-        ("Paris!", "Paris", True),
+        ("john.email.com", "john@email.com", False),
+        ("50", "50%", False),
+        ("Paris!", "Paris", False),
+        ("New\tYork", "New York", False),
+        ("ＰＡＲＩＳ", "paris", False),
     ],
 )
-def test_string_normalisation(written, accepted, same):
+def test_strings_fold_only_what_bfcl_folds(written, accepted, same):
+    """Spaces and ,./-_*^ go, case folds, ' reads as "; every other character counts, as in BFCL's checker."""
     task = FunctionTask(FUNCTIONS, [{"name": "get_weather", "arguments": {"city": [accepted]}}])
     status = STRICT(call_json("get_weather", {"city": written}), task).status
     assert (status is Status.OK) is same
@@ -426,6 +434,370 @@ def test_bfcl_dialect_and_openai_tools_wrapping_are_read():
     assert STRICT(call_json("area", {"base": 10, "unit": "CM"}), task).status is Status.OK
 
 
+# --- BFCL's ground truth: objects, bad accepted values ------------------------
+
+GRADES = {  # BFCL multiple_9: an object parameter whose accepted value is {key: [values]}
+    "name": "calculate_average",
+    "description": "Average grade across subjects.",
+    "parameters": {
+        "type": "dict",
+        "properties": {"gradeDict": {"type": "dict", "description": "Subject -> score."}},
+        "required": ["gradeDict"],
+    },
+}
+GRADES_TRUTH = [{"calculate_average": {"gradeDict": [{"math": [90], "science": [75], "history": [82], "music": [89]}]}}]
+GRADES_TASK = FunctionTask([GRADES], GRADES_TRUTH)
+RIGHT_GRADES = {"math": 90, "science": 75, "history": 82, "music": 89}
+POPULATION = {  # BFCL parallel_29: parallel calls with object arguments
+    "name": "waste_calculation.calculate",
+    "parameters": {
+        "type": "dict",
+        "properties": {
+            "population": {"type": "dict", "required": ["adults", "children", "singles"]},
+            "location": {"type": "string"},
+        },
+        "required": ["population", "location"],
+    },
+}
+POPULATION_TASK = FunctionTask(
+    [POPULATION],
+    [
+        {
+            "waste_calculation.calculate": {
+                "population": [{"adults": [2], "children": [2], "singles": [0]}],
+                "location": ["Los Angeles", "LA"],
+            }
+        },
+        {
+            "waste_calculation.calculate": {
+                "population": [{"adults": [0], "children": [0], "singles": [1]}],
+                "location": ["New York", "NYC"],
+            }
+        },
+    ],
+)
+PEOPLE = {  # BFCL live_simple_165-98-0: a list of objects
+    "name": "extractor.extract_information",
+    "parameters": {
+        "type": "dict",
+        "properties": {
+            "data": {"type": "array", "items": {"type": "dict"}},
+            "schema": {"type": "string", "enum": ["personal_info", "employment_record"]},
+        },
+        "required": ["data"],
+    },
+}
+PEOPLE_TRUTH = [
+    {
+        "extractor.extract_information": {
+            "data": [[{"name": ["Li Lei"], "age": [18]}, {"name": ["Li Li"], "age": [21]}]],
+            "schema": ["", "personal_info"],
+        }
+    }
+]
+PEOPLE_TASK = FunctionTask([PEOPLE], PEOPLE_TRUTH)
+RIGHT_PEOPLE = [{"name": "Li Lei", "age": 18}, {"name": "Li Li", "age": 21}]
+STRICT_AND_BFCL = pytest.mark.parametrize("verifier", [STRICT, BFCL], ids=["strict", "bfcl"])
+
+
+def weather_task(**arguments: list[Any]) -> FunctionTask:
+    return FunctionTask(FUNCTIONS, [{"name": "get_weather", "arguments": arguments}])
+
+
+def dropped(task: FunctionTask) -> list[tuple[str, str]]:
+    return [(value.where, value.reason) for value in read_task(task.functions, task.expected_calls).dropped]
+
+
+@STRICT_AND_BFCL
+def test_an_object_written_bfcls_way_accepts_the_plain_object_not_the_list_wrapped_one(verifier):
+    assert verifier(call_json("calculate_average", {"gradeDict": RIGHT_GRADES}), GRADES_TASK).status is Status.OK
+    wrapped = {key: [value] for key, value in RIGHT_GRADES.items()}
+    assert verifier(call_json("calculate_average", {"gradeDict": wrapped}), GRADES_TASK).status is Status.WRONG
+
+
+@STRICT_AND_BFCL
+@pytest.mark.parametrize(
+    "grades",
+    [
+        {"math": 90, "science": 75, "history": 82},
+        {**RIGHT_GRADES, "art": 95},
+        {**RIGHT_GRADES, "math": 91},
+        {**RIGHT_GRADES, "math": "90"},
+        [RIGHT_GRADES],
+    ],
+    ids=["key-left-out", "key-added", "value-changed", "value-as-string", "in-a-list"],
+)
+def test_an_object_with_a_key_left_out_added_or_changed_is_wrong(verifier, grades):
+    assert verifier(call_json("calculate_average", {"gradeDict": grades}), GRADES_TASK).status is Status.WRONG
+
+
+@STRICT_AND_BFCL
+def test_parallel_calls_with_object_arguments_match_in_any_order(verifier):
+    los_angeles = call_json(
+        "waste_calculation.calculate", {"population": {"adults": 2, "children": 2, "singles": 0}, "location": "LA"}
+    )
+    new_york = call_json(
+        "waste_calculation.calculate", {"population": {"adults": 0, "children": 0, "singles": 1}, "location": "NYC"}
+    )
+    assert verifier(f"{los_angeles}\n{new_york}", POPULATION_TASK).status is Status.OK
+    assert verifier(f"{new_york}\n{los_angeles}", POPULATION_TASK).status is Status.OK
+    swapped = new_york.replace('"NYC"', '"LA"')
+    assert verifier(f"{los_angeles}\n{swapped}", POPULATION_TASK).status is Status.WRONG
+
+
+@STRICT_AND_BFCL
+def test_a_list_of_objects_written_bfcls_way_accepts_the_plain_list_in_order(verifier):
+    def judged(data: Any) -> Status:
+        return verifier(call_json("extractor.extract_information", {"data": data}), PEOPLE_TASK).status
+
+    assert judged(RIGHT_PEOPLE) is Status.OK
+    assert judged([{"name": "li lei", "age": 18}, {"name": "LI LI", "age": 21}]) is Status.OK
+    assert judged(RIGHT_PEOPLE[::-1]) is Status.WRONG
+    assert judged([{key: [value] for key, value in item.items()} for item in RIGHT_PEOPLE]) is Status.WRONG
+    assert judged(RIGHT_PEOPLE[:1]) is Status.WRONG
+
+
+@STRICT_AND_BFCL
+def test_a_key_whose_accepted_values_hold_the_omission_mark_may_be_left_out(verifier):
+    task = FunctionTask([GRADES], [{"calculate_average": {"gradeDict": [{"math": [90], "music": ["", 89]}]}}])
+    for grades, status in (({"math": 90}, Status.OK), ({"math": 90, "music": 89}, Status.OK), ({"music": 89}, None)):
+        judged = verifier(call_json("calculate_average", {"gradeDict": grades}), task).status
+        assert judged is (status or Status.WRONG)
+
+
+@STRICT_AND_BFCL
+def test_an_accepted_object_whose_values_are_not_all_lists_is_one_plain_value(verifier):
+    # BFCL live_multiple_121-46-0: the position inside the accepted object is written plainly.
+    function = {
+        "name": "distance",
+        "parameters": {
+            "type": "dict",
+            "properties": {"ego_info": {"type": "dict", "properties": {"position": {"type": "dict"}}}},
+            "required": ["ego_info"],
+        },
+    }
+    truth = [{"distance": {"ego_info": [{"position": [{"lateral": 10.5, "longitudinal": 50}], "orientation": [30]}]}}]
+    task = FunctionTask([function], truth)
+    right = {"ego_info": {"position": {"lateral": 10.5, "longitudinal": 50}, "orientation": 30}}
+    assert verifier(call_json("distance", right), task).status is Status.OK
+    assert read_task(task.functions, task.expected_calls).calls == (ToolCall("distance", right),)
+
+
+def test_the_reference_call_writes_objects_plainly_and_leaves_out_what_may_be_left_out():
+    assert read_task([GRADES], GRADES_TRUTH).calls == (ToolCall("calculate_average", {"gradeDict": RIGHT_GRADES}),)
+    people = read_task([PEOPLE], PEOPLE_TRUTH).calls
+    assert people == (ToolCall("extractor.extract_information", {"data": RIGHT_PEOPLE}),)
+    new_york = {"population": {"adults": 0, "children": 0, "singles": 1}, "location": "New York"}
+    calls = read_task(POPULATION_TASK.functions, POPULATION_TASK.expected_calls).calls
+    assert calls[1] == ToolCall("waste_calculation.calculate", new_york)
+
+
+@pytest.mark.parametrize(("bad", "reason"), [(None, "null"), (7, "the wrong type"), (["Paris"], "the wrong type")])
+def test_an_accepted_value_that_breaks_its_schema_is_left_out_not_the_task(bad, reason):
+    task = weather_task(city=["Paris", bad])
+    assert STRICT(paris_call(), task).status is Status.OK
+    assert STRICT(call_json("get_weather", {"city": bad}), task).status is Status.WRONG
+    assert dropped(task) == [("get_weather.city", reason)]
+
+
+def test_a_value_outside_the_enum_is_left_out_in_strict_mode_and_kept_in_bfcl_mode():
+    task = weather_task(city=["Paris"], unit=["celsius", "kelvin"])
+    assert dropped(task) == [("get_weather.unit", "not one of the enum values")]
+    assert STRICT(paris_call(unit="kelvin"), task).status is Status.WRONG
+    assert BFCL(paris_call(unit="kelvin"), task).status is Status.OK  # BFCL never reads the enum
+    for verifier in (STRICT, BFCL):
+        assert verifier(paris_call(unit="celsius"), task).status is Status.OK
+
+
+@STRICT_AND_BFCL
+def test_a_required_parameter_marked_omissible_is_required(verifier):
+    task = weather_task(city=["", "Paris"])
+    assert dropped(task) == [("get_weather.city", "a required parameter marked as omissible")]
+    assert verifier(paris_call(), task).status is Status.OK
+    assert verifier(call_json("get_weather", {}), task).status is Status.WRONG
+
+
+@STRICT_AND_BFCL
+def test_an_undefined_parameter_that_may_be_left_out_must_be_left_out(verifier):
+    task = weather_task(city=["Paris"], country=["", "FR"])
+    assert dropped(task) == [("get_weather.country", "a parameter the function does not define")]
+    assert verifier(paris_call(), task).status is Status.OK
+    assert verifier(paris_call(country="FR"), task).status is Status.WRONG
+
+
+def test_an_accepted_value_of_an_object_key_outside_its_enum_is_left_out():
+    # BFCL live_simple_40-17-0: the air conditioner's body holds keys with enums.
+    function = {
+        "name": "control",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "body": {
+                    "type": "dict",
+                    "properties": {
+                        "mode": {"type": "string", "enum": ["COOL", "AIR_DRY"]},
+                        "power": {"type": "string", "enum": ["ON", "OFF"]},
+                    },
+                }
+            },
+            "required": ["body"],
+        },
+    }
+    task = FunctionTask([function], [{"control": {"body": [{"mode": ["COOL", "FAN"], "power": ["", "ON"]}]}}])
+    assert dropped(task) == [("control.body.mode", "not one of the enum values")]
+    assert STRICT(call_json("control", {"body": {"mode": "COOL"}}), task).status is Status.OK
+    assert STRICT(call_json("control", {"body": {"mode": "FAN"}}), task).status is Status.WRONG
+    assert BFCL(call_json("control", {"body": {"mode": "FAN", "power": "on"}}), task).status is Status.OK
+
+
+def test_a_parameter_whose_only_accepted_value_breaks_its_schema_is_a_data_error_in_strict_mode_only():
+    task = weather_task(city=["Paris"], unit=["kelvin"])
+    reading = read_task(task.functions, task.expected_calls)
+    assert reading.error == "no accepted value of get_weather.unit fits its schema (not one of the enum values)"
+    assert reading.bfcl_error is None
+    assert reading.calls == (ToolCall("get_weather", {"city": "Paris", "unit": "kelvin"}),)
+    assert STRICT(paris_call(unit="kelvin"), task).status is Status.DATA_ERROR
+    assert BFCL(paris_call(unit="kelvin"), task).status is Status.OK
+
+
+# --- bfcl mode: BFCL's own checker --------------------------------------------
+
+BFCL_WEATHER = weather_task(city=["Paris"], unit=["", "celsius"], days=["", 3])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "bfcl", "strict"),
+    [
+        ({"city": "paris"}, True, True),
+        ({"city": "Paris", "unit": "Celsius"}, True, False),  # BFCL folds case, enum or not
+        ({"city": "Paris", "unit": " celsius"}, True, False),  # and removes spaces
+        ({"city": "Paris", "unit": ""}, True, False),  # '' equals the omission mark once folded
+        ({"city": "Paris", "unit": None}, False, False),
+        ({"city": "Paris\t"}, False, False),  # a tab is not folded
+        ({"city": "Paris", "days": 3}, True, True),
+        ({"city": "Paris", "days": 3.0}, False, True),  # 5.0 is no int for BFCL; it is for JSON Schema
+        ({"city": "Paris", "days": True}, False, False),
+        ({"city": "Paris", "days": "3"}, False, False),
+        ({"city": "Paris", "days": 4}, False, False),
+    ],
+)
+def test_bfcl_mode_follows_bfcls_type_and_string_rules_where_strict_mode_departs(arguments, bfcl, strict):
+    completion = call_json("get_weather", arguments)
+    assert (BFCL(completion, BFCL_WEATHER).status is Status.OK) is bfcl
+    assert (STRICT(completion, BFCL_WEATHER).status is Status.OK) is strict
+
+
+def test_bfcl_mode_compares_numbers_exactly_and_takes_an_int_for_a_float():
+    function = {
+        "name": "fit",
+        "parameters": {
+            "type": "dict",
+            "properties": {"scale": {"type": "float"}, "xs": {"type": "array", "items": {"type": "float"}}},
+            "required": ["scale", "xs"],
+        },
+    }
+    task = FunctionTask([function], [{"fit": {"scale": [2.0], "xs": [[1.0, 2.5]]}}])
+    cases = [
+        ({"scale": 2.0, "xs": [1.0, 2.5]}, True, True),
+        ({"scale": 2, "xs": [1.0, 2.5]}, True, True),  # an int for a float parameter, as BFCL
+        ({"scale": 2.0000001, "xs": [1.0, 2.5]}, False, True),  # strict has a tolerance, BFCL none
+        ({"scale": 2.0, "xs": [1, 2.5]}, False, True),  # BFCL takes no int for a float inside a list
+        ({"scale": 2.0, "xs": [2.5, 1.0]}, False, False),
+    ]
+    for arguments, bfcl, strict in cases:
+        assert (BFCL(call_json("fit", arguments), task).status is Status.OK) is bfcl, arguments
+        assert (STRICT(call_json("fit", arguments), task).status is Status.OK) is strict, arguments
+
+
+def test_bfcl_mode_takes_a_value_of_the_accepted_values_type_as_bfcl_takes_a_variable():
+    # BFCL parallel_multiple_21: the accepted value of an array parameter is a variable's name.
+    function = {
+        "name": "linear_regression_fit",
+        "parameters": {
+            "type": "dict",
+            "properties": {"x": {"type": "array", "items": {"type": "float"}}},
+            "required": ["x"],
+        },
+    }
+    task = FunctionTask([function], [{"linear_regression_fit": {"x": ["data['sales']"]}}])
+    assert BFCL(call_json("linear_regression_fit", {"x": "data['sales']"}), task).status is Status.OK
+    assert BFCL(call_json("linear_regression_fit", {"x": "data['SALES']"}), task).status is Status.WRONG
+    assert BFCL(call_json("linear_regression_fit", {"x": [1.0]}), task).status is Status.WRONG
+    assert STRICT(call_json("linear_regression_fit", {"x": "data['sales']"}), task).status is Status.DATA_ERROR
+
+
+def test_bfcl_mode_takes_an_empty_list_for_an_omissible_array_as_bfcl_does():
+    function = {
+        "name": "tag",
+        "parameters": {"type": "dict", "properties": {"tags": {"type": "array", "items": {"type": "string"}}}},
+    }
+    task = FunctionTask([function], [{"tag": {"tags": ["", ["a"]]}}])
+    assert BFCL(call_json("tag", {"tags": []}), task).status is Status.OK
+    assert STRICT(call_json("tag", {"tags": []}), task).status is Status.WRONG
+    for verifier in (STRICT, BFCL):
+        assert verifier(call_json("tag", {}), task).status is Status.OK
+        assert verifier(call_json("tag", {"tags": ["A"]}), task).status is Status.OK
+
+
+@STRICT_AND_BFCL
+def test_parallel_calls_match_where_bfcls_greedy_matching_would_not(verifier):
+    # BFCL parallel_178: the first expected call takes either company, so taking calls greedily in the
+    # order of the expected calls fails on the reversed calls; a matching of every call exists.
+    function = {
+        "name": "get_stock_price",
+        "parameters": {
+            "type": "dict",
+            "properties": {"company_name": {"type": "string"}, "date": {"type": "string"}},
+            "required": ["company_name", "date"],
+        },
+    }
+    truth = [
+        {"get_stock_price": {"company_name": ["Microsoft", "Apple"], "date": ["2022-01-01"]}},
+        {"get_stock_price": {"company_name": ["Microsoft"], "date": ["2022-02-01"]}},
+        {"get_stock_price": {"company_name": ["Apple"], "date": ["2022-01-01"]}},
+        {"get_stock_price": {"company_name": ["Apple"], "date": ["2022-02-01"]}},
+    ]
+    task = FunctionTask([function], truth)
+    calls = [
+        call_json("get_stock_price", {"company_name": company, "date": date})
+        for company in ("Apple", "Microsoft")
+        for date in ("2022-02-01", "2022-01-01")
+    ]
+    assert verifier("\n".join(calls), task).status is Status.OK
+    twice = [calls[0], calls[3], calls[2], calls[3]]  # Microsoft on 2022-01-01 twice, Apple on 2022-01-01 never
+    assert verifier("\n".join(twice), task).status is Status.WRONG
+
+
+def test_bfcl_mode_counts_an_unreadable_call_as_no_call():
+    unreadable = "<tool_call>{oops}</tool_call>"
+    assert BFCL(unreadable, NO_CALL_TASK).status is Status.OK  # BFCL's decoder fails: no call, as asked
+    assert STRICT(unreadable, NO_CALL_TASK).status is Status.FORMAT_ERROR
+    assert BFCL(unreadable, WEATHER_TASK).status is Status.FORMAT_ERROR
+    assert BFCL(f"{paris_call()}\n{unreadable}", WEATHER_TASK).status is Status.FORMAT_ERROR
+
+
+@pytest.mark.parametrize(
+    ("completion", "task"),
+    [
+        (f"{paris_call()}\n{paris_call()}", WEATHER_TASK),
+        (paris_call(), PARALLEL_TASK),
+        (f"[{paris_call()}, {EUROS_CALL}, {EUROS_CALL}]", PARALLEL_TASK),
+        (paris_call(), NO_CALL_TASK),
+        ("Paris is sunny.", WEATHER_TASK),
+    ],
+    ids=["repeated", "too-few", "too-many", "call-when-none-applies", "no-call"],
+)
+def test_bfcl_mode_wants_exactly_the_calls_expected(completion, task):
+    assert BFCL(completion, task).status is Status.WRONG
+
+
+def test_bfcl_mode_is_a_data_error_when_bfcls_rules_accept_no_call():
+    for task in (weather_task(city=["Paris"], country=["FR"]), weather_task(city=[])):
+        score = BFCL(paris_call(), task)
+        assert score.status is Status.DATA_ERROR
+        assert score.details["reason"].startswith("BFCL's rules accept no call for get_weather")
+
+
 # --- partial credit ----------------------------------------------------------
 
 
@@ -471,9 +843,9 @@ def test_base_mode_partial_credit_counts_names():
         (FUNCTIONS, [{"name": "book_flight", "arguments": {}}], "names no function"),
         (FUNCTIONS, [{"name": "get_weather", "arguments": {"country": ["FR"]}}], "does not define"),
         (FUNCTIONS, [{"name": "get_weather", "arguments": {"unit": ["celsius"]}}], "leaves out required 'city'"),
-        (FUNCTIONS, [{"name": "get_weather", "arguments": {"city": ["", "Paris"]}}], "may be omitted"),
         (FUNCTIONS, [{"name": "get_weather", "arguments": {"city": []}}], "no value is accepted"),
-        (FUNCTIONS, [{"name": "get_weather", "arguments": {"city": [7]}}], "does not fit its schema"),
+        (FUNCTIONS, [{"name": "get_weather", "arguments": {"city": [7]}}], "city fits its schema (the wrong type)"),
+        (FUNCTIONS, [{"name": "get_weather", "arguments": {"city": [""]}}], "(a required parameter marked as omis"),
         ([{"name": "f", "parameters": {"type": "object", "properties": {"x": {"type": "strin"}}}}], [], "JSON Schema"),
         ([{"name": "f", "parameters": {"type": "object", "required": ["x"]}}], [], "does not define"),
         ([{"name": "f", "parameters": {"type": "array"}}], [], "not an object schema"),
@@ -507,7 +879,9 @@ def test_field_names_are_options():
     assert verifier(paris_call(), Renamed(FUNCTIONS, [PARIS])).status is Status.OK
 
 
-@pytest.mark.parametrize("options", [{"mode": "loose"}, {"rel_tol": -1.0}, {"rel_tol": 1.0}])
+@pytest.mark.parametrize(
+    "options", [{"mode": "loose"}, {"rel_tol": -1.0}, {"rel_tol": 1.0}, {"mode": "bfcl", "partial_credit": True}]
+)
 def test_bad_options_are_refused(options):
     with pytest.raises(ValueError):
         ToolCallMatch(**options)
@@ -766,7 +1140,9 @@ def test_strict_mode_passes_the_property_kit(fmt):
 
 
 @pytest.mark.parametrize(
-    "verifier", [BASE, PARTIAL, ToolCallMatch("base", partial_credit=True)], ids=["base", "partial", "base-partial"]
+    "verifier",
+    [BASE, PARTIAL, ToolCallMatch("base", partial_credit=True), BFCL],
+    ids=["base", "partial", "base-partial", "bfcl"],
 )
 def test_other_options_pass_the_property_kit(verifier):
     check_verifier(
@@ -800,7 +1176,7 @@ CALL_FRAGMENTS = (
 @given(completion=st.lists(st.sampled_from(CALL_FRAGMENTS) | st.text(max_size=4), max_size=40).map("".join))
 def test_call_shaped_soup_never_raises_and_stays_in_range(completion):
     parse_tool_calls(completion)
-    for verifier in (STRICT, BASE, PARTIAL):
+    for verifier in (STRICT, BASE, PARTIAL, BFCL):
         score = verifier(completion, PARALLEL_TASK)
         assert score.value is not None and 0.0 <= score.value <= 1.0
         assert score == verifier(completion, PARALLEL_TASK)

@@ -32,26 +32,33 @@ Where tasks come from:
     The first USER turn is the request, the first ASSISTANT turn the
     reference: a ``<functioncall> {"name": ..., "arguments": '{...}'}``
     (single-quoted JSON arguments) means that call, with exactly those
-    values; no function call means no call is right, and the turn's text is
-    the reference reply.
+    values (an object value written BFCL's way, ``{key: [value]}``); no
+    function call means no call is right, and the turn's text is the
+    reference reply.
   - BFCL: ``question`` (a string, or BFCL's nested list of messages: the
     first user message counts), ``function`` (a list of schemas, BFCL's type
     names kept) and ``ground_truth`` (a list of ``{function: {param:
-    [accepted values]}}``; an empty list means no call is right).
+    [accepted values]}}``, an object's accepted value itself ``{key:
+    [accepted values]}``; an empty list means no call is right).
 
   A record that cannot be used is left out, not kept as a task that can
   never be scored: no request, function definitions or a call that are not
-  JSON, a call to a function the record does not define, an expected value
-  that does not fit its schema (any record whose reference answer the
-  verifier would not score 1). The loader warns with the count, the reasons
-  and the first row numbers (``FunctionCallingSource.skipped`` holds them
-  all); a data set with no usable record is an error.
+  JSON, a call to a function the record does not define, a parameter none
+  of whose accepted values fits its schema (any record whose reference
+  answer the verifier would not score 1). One accepted value that does not
+  fit (``null``, a value outside the enum, a ``""`` on a required
+  parameter) among good ones is left out, not the record. The loader warns
+  with the counts, the reasons and the first row numbers
+  (``FunctionCallingSource.skipped`` holds them all); a data set with no
+  usable record is an error.
 
 The reward is ``rlvr.verifiers.tool_calls.ToolCallMatch`` with the task's
 ``mode`` and ``partial_credit`` (carried on each task, so the config reaches
-the verifier): ``strict`` (default) checks the functions and every argument
-as BFCL's AST checker does, ``base`` only the functions chosen, as in the
-Fireworks experiment; calls are read in any of the formats models use
+the verifier): ``strict`` (default) checks the functions and every argument,
+values against their schemas; ``bfcl`` is BFCL's own AST checker (scores
+comparable with its leaderboard; all or nothing); ``base`` checks only the
+functions chosen, as in the Fireworks experiment; calls are read in any of
+the formats models use
 (``<tool_call>``, Glaive's ``<functioncall>``, OpenAI JSON). Templates:
 ``tool_call`` (default: Hermes/Qwen's ``<tool_call>{...}</tool_call>``),
 ``glaive`` (``<functioncall> {...}``) and ``r1`` (reasoning in think tags,
@@ -71,7 +78,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -114,7 +121,7 @@ __all__ = [
 Kind = Literal["call", "parallel", "no_tool", "missing_argument", "no_call"]
 KINDS: tuple[str, ...] = ("call", "parallel", "no_tool", "missing_argument")
 """Kinds of generated task: one call, two parallel calls, no call (no tool applies), no call (an argument missing)."""
-Mode = Literal["base", "strict"]
+Mode = Literal["base", "strict", "bfcl"]
 DataFormat = Literal["glaive", "bfcl"]
 CallStyle = Literal["tool_call", "glaive"]
 
@@ -143,7 +150,10 @@ class FunctionCallingTask(Task):
         description="call, parallel (several calls), no_tool (no listed function applies), missing_argument (the "
         "request leaves out a required argument), or no_call (a data set's record answered without a call).",
     )
-    mode: Mode = Field("strict", description="How the verifier judges: strict (functions and arguments) or base.")
+    mode: Mode = Field(
+        "strict",
+        description="How the verifier judges: strict (functions and arguments), base, or bfcl (BFCL's checker).",
+    )
     partial_credit: bool = Field(False, description="Whether the verifier gives credit for partly right calls.")
     source: str = Field("procedural", description="Where the task came from: 'procedural', or the data set.")
 
@@ -153,6 +163,11 @@ class FunctionCallingTask(Task):
         if isinstance(data, dict) and not data.get("tools") and isinstance(data.get("functions"), list):
             data = {**data, "tools": "\n".join(json.dumps(f, ensure_ascii=False) for f in data["functions"])}
         return data
+
+    @model_validator(mode="after")
+    def _check_scoring(self) -> FunctionCallingTask:
+        _check_partial_credit(self.mode, self.partial_credit)
+        return self
 
     def reference_answer(self) -> str:
         """A right completion: the expected calls as ``<tool_call>`` blocks, or the plain reply when none is right."""
@@ -173,18 +188,42 @@ class FunctionCallingTask(Task):
         }
 
 
-def reference_arguments(expected_call: Mapping[str, Any]) -> dict[str, Any]:
-    """One right set of arguments for a BFCL-style expected call.
+def _check_partial_credit(mode: str, partial_credit: bool) -> None:
+    if mode == "bfcl" and partial_credit:
+        raise ValueError("mode 'bfcl' scores as BFCL does, all or nothing: it takes no partial_credit")
 
-    A parameter that may be left out (``""`` among its accepted values) is
-    left out; any other takes its first accepted value.
+
+def reference_arguments(
+    expected_call: Mapping[str, Any], functions: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """One right set of arguments for a BFCL-style expected call, as a model should write them.
+
+    With the task's ``functions``: as ``rlvr.verifiers.tool_calls.read_task``
+    writes the call (a parameter that may be left out is left out; any other
+    takes its first accepted value that fits its schema, an object written
+    BFCL's way, ``{key: [values]}``, becoming ``{key: value}``). Without them,
+    the same with no schema to check against: the first accepted value.
     """
+    if functions is not None:
+        from rlvr.verifiers.tool_calls import read_task
+
+        calls = read_task(functions, [expected_call]).calls
+        return dict(calls[0].arguments) if calls else {}
     arguments = {}
     for name, accepted in expected_call.get("arguments", {}).items():
         values = accepted if isinstance(accepted, list) else [accepted]
         if "" not in values and values:
-            arguments[name] = values[0]
+            arguments[name] = _plain(values[0])
     return arguments
+
+
+def _plain(value: Any) -> Any:
+    """An accepted value as a model writes it: BFCL's ``{key: [values]}`` (one level deep) as ``{key: value}``."""
+    if isinstance(value, dict) and all(isinstance(item, list) for item in value.values()):
+        return {key: items[0] for key, items in value.items() if items and "" not in items}
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        return [_plain(item) for item in value]
+    return value
 
 
 def render_calls(calls: list[dict[str, Any]], style: CallStyle = "tool_call") -> str:
@@ -204,6 +243,19 @@ def render_calls(calls: list[dict[str, Any]], style: CallStyle = "tool_call") ->
     return "\n".join(lines)
 
 
+def _reference_calls(task: FunctionCallingTask) -> list[dict[str, Any]]:
+    """The expected calls as a model should write them (``read_task``; without jsonschema, no schema is checked)."""
+    try:
+        from rlvr.verifiers.tool_calls import read_task
+    except ImportError:
+        read = None
+    else:
+        read = read_task(task.functions, task.expected_calls).calls
+    if read:
+        return [{"name": call.name, "arguments": dict(call.arguments)} for call in read]
+    return [{"name": call["name"], "arguments": reference_arguments(call)} for call in task.expected_calls]
+
+
 _NO_REPLY = "I'm sorry, but none of the functions available to me can help with that."
 
 
@@ -213,7 +265,8 @@ def reference_completion(
     """A right completion of ``task`` in the format of ``template`` (a template or its name).
 
     ``tool_call`` and ``glaive`` write the expected calls in their call style
-    (``reference_arguments`` for each), or the reply when no call is right;
+    (``reference_arguments`` for each, with the task's functions), or the
+    reply when no call is right;
     ``r1`` puts ``reasoning`` in think tags and the ``tool_call`` answer in
     answer tags.
     """
@@ -221,7 +274,7 @@ def reference_completion(
     if name not in TEMPLATES:
         raise ValueError(f"unknown template {name!r}; choose one of {sorted(TEMPLATES)}")
     style: CallStyle = "glaive" if name == "glaive" else "tool_call"
-    calls = [{"name": call["name"], "arguments": reference_arguments(call)} for call in task.expected_calls]
+    calls = _reference_calls(task)
     answer = render_calls(calls, style) if calls else (task.reply or _NO_REPLY)
     if name == "r1":
         return f"<think>{reasoning}</think>\n<answer>{answer}</answer>"
@@ -242,11 +295,12 @@ class FunctionCallingConfig(DecontaminationOptions):
 
     mode: Mode = Field(
         "strict",
-        description="strict: the right functions with the right arguments (BFCL's AST check); base: the right "
-        "functions by name, or rightly none (the Fireworks experiment's measure).",
+        description="strict: the right functions with the right arguments, values checked against their schemas; "
+        "base: the right functions by name, or rightly none (the Fireworks experiment's measure); bfcl: BFCL's own "
+        "AST checker, for scores comparable with its leaderboard.",
     )
     partial_credit: bool = Field(
-        False, description="Score a partly right call by the share of its checks passed, instead of 0."
+        False, description="Score a partly right call by the share of its checks passed, instead of 0 (not with bfcl)."
     )
     no_call_share: float = Field(
         0.2,
@@ -276,6 +330,7 @@ class FunctionCallingConfig(DecontaminationOptions):
 
     @model_validator(mode="after")
     def _check(self) -> FunctionCallingConfig:
+        _check_partial_credit(self.mode, self.partial_credit)
         check_source_options(self, _GENERATOR_FIELDS, _DATASET_FIELDS)
         if self.dataset is not None:
             return self
@@ -391,12 +446,18 @@ class ToolRecords:
         skipped: row numbers of the records left out.
         reasons: why they were left out, with a count for each reason.
         format: the format the records were read in.
+        dropped: accepted values that the verifier leaves out of the kept
+            tasks (strict and base mode; bfcl mode keeps them, as BFCL), with
+            a count for each reason (``rlvr.verifiers.tool_calls.DROP_REASONS``).
+        dropped_in: how many kept tasks had accepted values left out.
     """
 
     tasks: tuple[FunctionCallingTask, ...]
     skipped: tuple[int, ...]
     reasons: dict[str, int]
     format: DataFormat
+    dropped: dict[str, int] = field(default_factory=dict)
+    dropped_in: int = 0
 
 
 def detect_format(columns: list[str] | tuple[str, ...]) -> DataFormat:
@@ -444,17 +505,21 @@ def load_function_calling(
         mode, partial_credit: the verifier settings each task carries.
 
     Returns:
-        The usable records as tasks (``glaive_task``, ``bfcl_task``), and the
-        row numbers and reasons of those left out, of which a warning tells.
-        A record is usable when it parses and its reference answer scores 1
-        under ``ToolCallMatch`` in strict mode.
+        The usable records as tasks (``glaive_task``, ``bfcl_task``), the row
+        numbers and reasons of those left out, and the accepted values the
+        verifier leaves out of the kept tasks (a value that breaks its
+        schema, such as ``null`` or a value outside the enum; a ``""`` on a
+        required parameter), of which a warning tells. A record is usable
+        when it parses and its reference answer scores 1 under
+        ``ToolCallMatch`` in its mode (strict for base): one bad accepted
+        value among good ones costs that value, not the record.
 
     Raises:
         ImportError: ``datasets`` or ``jsonschema`` is not installed.
         ValueError: a required column is missing, the format cannot be told,
             or no record is usable.
     """
-    from rlvr.verifiers.tool_calls import ToolCallMatch
+    from rlvr.verifiers.tool_calls import ToolCallMatch, read_task
 
     rows = read_dataset(source, split, subset, what="function-calling data sets")
     columns = list(rows.column_names)
@@ -463,8 +528,9 @@ def load_function_calling(
     if missing:
         raise ValueError(f"{source}: a {data_format} data set needs the field(s) {missing}; it has {sorted(columns)}")
     make_task = _glaive_task if data_format == "glaive" else _bfcl_task
-    check = ToolCallMatch(mode="strict")
+    check = ToolCallMatch(mode="bfcl" if mode == "bfcl" else "strict")
     tasks, skipped, reasons = [], [], Counter[str]()
+    dropped, dropped_in = Counter[str](), 0
     for index, row in enumerate(rows):
         try:
             task = make_task(row, source, mode, partial_credit)
@@ -476,18 +542,27 @@ def load_function_calling(
             reasons[str(error)] += 1
             continue
         tasks.append(task)
+        if mode != "bfcl":
+            left_out = read_task(task.functions, task.expected_calls).dropped
+            dropped.update(value.reason for value in left_out)
+            dropped_in += bool(left_out)
     if not tasks:
         raise ValueError(
             f"{source}: none of its {len(skipped)} records (split {split!r}) is usable: {_summary(reasons)}"
         )
+    notes = []
     if skipped:
         first = ", ".join(str(i) for i in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
-        warnings.warn(
-            f"{source}: left out {len(skipped)} of {len(skipped) + len(tasks)} records ({_summary(reasons)}); "
-            f"rows {first}",
-            stacklevel=2,
+        total = len(skipped) + len(tasks)
+        notes.append(f"left out {len(skipped)} of {total} records ({_summary(reasons)}); rows {first}")
+    if dropped:
+        notes.append(
+            f"left out {sum(dropped.values())} accepted values in {dropped_in} of the {len(tasks)} records kept, "
+            f"values strict and base mode do not accept ({_summary(dropped)})"
         )
-    return ToolRecords(tuple(tasks), tuple(skipped), dict(reasons), data_format)
+    if notes:
+        warnings.warn(f"{source}: " + "; and ".join(notes), stacklevel=2)
+    return ToolRecords(tuple(tasks), tuple(skipped), dict(reasons), data_format, dict(dropped), dropped_in)
 
 
 def _reason(score: Score) -> str:
@@ -549,7 +624,7 @@ def _glaive_task(row: Mapping[str, Any], source: str, mode: Mode, partial_credit
         if parsed.malformed or not parsed.calls:
             raise _BadRecord("unreadable <functioncall>")
         expected = [
-            {"name": call.name, "arguments": {key: [value] for key, value in call.arguments.items()}}
+            {"name": call.name, "arguments": {key: [_accepting(value)] for key, value in call.arguments.items()}}
             for call in parsed.calls
         ]
     else:
@@ -564,6 +639,15 @@ def _glaive_task(row: Mapping[str, Any], source: str, mode: Mode, partial_credit
         partial_credit=partial_credit,
         source=source,
     )
+
+
+def _accepting(value: Any) -> Any:
+    """The accepted value that takes exactly ``value``: objects (one level deep) written BFCL's way, ``{key: [v]}``."""
+    if isinstance(value, dict):
+        return {key: [item] for key, item in value.items()}
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        return [_accepting(item) for item in value]
+    return value
 
 
 def _glaive_functions(system: str) -> list[dict[str, Any]]:
