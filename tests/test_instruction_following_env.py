@@ -42,6 +42,21 @@ ROWS = [
     },
 ]
 
+IFBENCH_ROWS = [
+    {
+        "key": "ifbench-1",
+        "prompt": "Describe your day. Include exactly 2 numbers in the response.",
+        "instruction_id_list": ["count:numbers", "punctuation:no_comma"],
+        "kwargs": [{"N": 2, "small_n": None, "sep": None}, {"N": None, "small_n": None, "sep": None}],
+    },
+    {
+        "key": "ifbench-2",
+        "prompt": "List fruit. Answer with a list of items, instead of bullet points use SEPARATOR.",
+        "instruction_id_list": ["format:list"],
+        "kwargs": [{"N": None, "small_n": None, "sep": "SEPARATOR"}],
+    },
+]
+
 
 @pytest.fixture
 def ifeval_file(tmp_path):
@@ -165,3 +180,41 @@ def test_source_is_procedural_by_default():
     source = InstructionSource()
     assert source.size is None and source.skipped == ()
     assert source.get(4) == source.get(4)
+
+
+# --- IFBench -----------------------------------------------------------------------------
+
+
+def test_loader_reads_ifbench_records_with_its_none_filled_kwargs(tmp_path):
+    from rlvr.envs.instruction_following.env import load_ifbench
+
+    path = tmp_path / "ifbench.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in IFBENCH_ROWS) + "\n")
+    records = load_ifbench(str(path))
+    assert records.skipped == ()
+    assert [t.kwargs for t in records.tasks] == [[{"N": 2}, {}], [{"sep": "SEPARATOR"}]]
+    env = gymnasium.make(ID, dataset=str(path))
+    env.reset(options={"index": 0})
+    assert env.step("I woke at 7 and slept at 11.")[1] == 1.0
+    env.reset(options={"index": 0})
+    assert env.step("I woke at 7, slept at 11 and dreamt of 3.")[1] == 0.0
+    env.reset(options={"index": 1})
+    assert env.step("SEPARATOR apple\nSEPARATOR pear")[1] == 1.0
+
+
+def test_generated_tasks_may_draw_ifbench_ids_and_their_reference_scores_the_max():
+    from rlvr.envs.instruction_following.prompts import IFBENCH_GENERATED
+
+    env = gymnasium.make(ID, instructions=list(IFBENCH_GENERATED), min_constraints=1, max_constraints=2)
+    seen = set()
+    for seed in range(30):
+        _, info = env.reset(seed=seed)
+        task = info["task"]
+        seen.update(task.instruction_ids)
+        assert env.step(task.reference_answer())[1] == 1.0
+    assert seen <= set(IFBENCH_GENERATED) and len(seen) >= 6
+
+
+def test_ifbench_ids_the_generator_cannot_make_are_a_config_error_naming_them():
+    with pytest.raises(envs.ConfigError, match="words:palindrome"):
+        gymnasium.make(ID, instructions=["words:palindrome"])

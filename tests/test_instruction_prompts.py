@@ -10,6 +10,7 @@ import pytest
 from rlvr.envs.instruction_following.prompts import (
     BASE_PROMPTS,
     FILLER,
+    IFBENCH_GENERATED,
     INCOMPATIBLE,
     INSTRUCTION_IDS,
     INSTRUCTIONS,
@@ -100,7 +101,8 @@ def test_incompatibility_table():
     assert frozenset(("combination:repeat_prompt", "startend:quotation")) in INCOMPATIBLE
     assert frozenset(("combination:two_responses", "startend:end_checker")) in INCOMPATIBLE
     assert frozenset(("language:response_language", "change_case:english_lowercase")) in INCOMPATIBLE
-    assert all(len(pair) == 2 and pair <= set(INSTRUCTION_IDS) for pair in INCOMPATIBLE)
+    assert all(len(pair) == 2 and pair <= set(INSTRUCTIONS) for pair in INCOMPATIBLE)
+    assert frozenset(("detectable_format:constrained_response", "count:numbers")) in INCOMPATIBLE
     assert not compatible(["punctuation:no_comma", "punctuation:no_comma"])
     assert compatible(["punctuation:no_comma", "detectable_format:title"])
 
@@ -151,3 +153,41 @@ def test_reference_for_each_instruction_alone():
 def test_samplers_take_rng_and_prompt_only():
     for spec in INSTRUCTIONS.values():
         assert len(inspect.signature(spec.sample).parameters) == 2
+
+
+# --- IFBench's ids in generated tasks ------------------------------------------------------
+
+
+def test_the_generator_makes_eight_ifbench_ids_with_ifbench_kwargs():
+    from rlvr.verifiers.ifbench import IFBENCH_IDS
+
+    assert len(IFBENCH_GENERATED) == 8 and set(IFBENCH_GENERATED) <= set(IFBENCH_IDS)
+    assert set(INSTRUCTIONS) == set(INSTRUCTION_IDS) | set(IFBENCH_GENERATED)
+    for instruction_id in IFBENCH_GENERATED:
+        for seed in range(20):
+            kwargs = INSTRUCTIONS[instruction_id].sample(random.Random(seed), "Write a poem.")
+            parse_instruction(instruction_id, kwargs)  # IFBench's kwargs names, accepted by the checker
+            assert describe(instruction_id, kwargs)
+
+
+@pytest.mark.parametrize("instruction_id", IFBENCH_GENERATED)
+def test_reference_follows_each_ifbench_instruction_alone_and_hardened(instruction_id):
+    for seed in range(20):
+        constraints = sample_constraints(random.Random(seed), BASE_PROMPTS[seed], allowed=[instruction_id], max_count=1)
+        response = build_response(constraints, check=False)
+        kwargs = constraints[0][1]
+        assert check_instruction(instruction_id, kwargs, response), (instruction_id, kwargs, response)
+        assert check_instruction(instruction_id, kwargs, response, hardened=True), (instruction_id, response)
+
+
+def test_references_follow_ifeval_and_ifbench_instructions_drawn_together():
+    pool = list(INSTRUCTION_IDS) + list(IFBENCH_GENERATED)
+    drawn = set()
+    for seed in range(200):
+        rng = random.Random(seed)
+        constraints = sample_constraints(rng, rng.choice(BASE_PROMPTS), allowed=pool, min_count=2, max_count=3)
+        response = build_response(constraints, check=False)
+        drawn.update(i for i, _ in constraints)
+        for instruction_id, kwargs in constraints:
+            assert check_instruction(instruction_id, kwargs, response), (seed, instruction_id, kwargs, response)
+    assert set(IFBENCH_GENERATED) <= drawn

@@ -1,17 +1,19 @@
-"""rlvr/InstructionFollowing-v0: writing prompts with IFEval's verifiable instructions.
+"""rlvr/InstructionFollowing-v0: writing prompts with IFEval's (and IFBench's) verifiable instructions.
 
 Where tasks come from:
 
 * by default, made offline (``rlvr.envs.instruction_following.prompts``): task ``i`` is a
   pure function of ``random.Random(i)``: one of the base writing prompts plus
-  ``min_constraints``..``max_constraints`` mutually compatible IFEval
-  instructions (from ``instructions``, default all 25), each with kwargs
-  under IFEval's names and phrased as IFEval phrases it. Every generated task
-  has a reference response that follows all of its instructions.
-* ``dataset=...``: IFEval-format records (``prompt``, ``instruction_id_list``,
-  ``kwargs``), a local ``.jsonl``, ``.json`` or ``.parquet`` file or a hub id
-  (``google/IFEval``). A record with an instruction id outside IFEval's 25 is
-  left out, with a warning that counts them.
+  ``min_constraints``..``max_constraints`` mutually compatible instructions
+  (from ``instructions``: default IFEval's 25; IFBench's ids in
+  ``prompts.IFBENCH_GENERATED`` may be named too), each with kwargs under the
+  benchmark's names and phrased as it phrases them. Every generated task has a
+  reference response that follows all of its instructions.
+* ``dataset=...``: IFEval- or IFBench-format records (``prompt``,
+  ``instruction_id_list``, ``kwargs``), a local ``.jsonl``, ``.json`` or
+  ``.parquet`` file or a hub id (``google/IFEval``, ``allenai/IFBench_test``).
+  A record with an instruction id outside IFEval's 25 and IFBench's 58 is left
+  out, with a warning that counts them.
 
 The reward is ``rlvr.verifiers.ifeval.InstructionFollowing``: the fraction of
 instructions followed (``reward_mode="fraction"``, IFEval's instruction-level
@@ -47,13 +49,15 @@ from rlvr.envs.core.task import (
 from rlvr.envs.core.templates import PromptTemplate
 from rlvr.envs.instruction_following.prompts import (
     BASE_PROMPTS,
-    INSTRUCTION_IDS,
+    IFBENCH_GENERATED,
+    INSTRUCTIONS,
     Unconstructible,
     build_response,
     describe,
     sample_constraints,
 )
 from rlvr.verifiers.extract import AnswerFormat
+from rlvr.verifiers.ifeval import known_instruction_ids
 from rlvr.verifiers.rubric import Criterion, Rubric
 
 __all__ = [
@@ -65,6 +69,7 @@ __all__ = [
     "ProceduralInstructionSource",
     "ifeval_task",
     "instruction_rubric",
+    "load_ifbench",
     "load_ifeval",
 ]
 
@@ -72,9 +77,11 @@ RewardMode = Literal["fraction", "all"]
 
 
 class InstructionTask(Task):
-    """One prompt with IFEval instructions, in IFEval's record layout."""
+    """One prompt with IFEval or IFBench instructions, in IFEval's record layout."""
 
-    instruction_ids: list[str] = Field(description="IFEval instruction ids, e.g. ['punctuation:no_comma'].")
+    instruction_ids: list[str] = Field(
+        description="IFEval or IFBench instruction ids, e.g. ['punctuation:no_comma', 'count:numbers']."
+    )
     kwargs: list[dict[str, Any]] = Field(
         description="One dict of keyword arguments per instruction id, IFEval's names, None values dropped."
     )
@@ -176,8 +183,8 @@ class InstructionConfig(DecontaminationOptions):
 
     dataset: str | None = Field(
         None,
-        description="Read IFEval-format records (prompt, instruction_id_list, kwargs) instead of generating "
-        "tasks: a local .jsonl, .json or .parquet file, or a Hugging Face hub id such as google/IFEval.",
+        description="Read IFEval- or IFBench-format records (prompt, instruction_id_list, kwargs) instead of "
+        "generating tasks: a local .jsonl, .json or .parquet file, or a Hugging Face hub id such as google/IFEval.",
     )
     split: str = Field("train", description="Split of the data set to read (a local file is read as this split).")
     subset: str | None = Field(None, description="Configuration of a hub data set, if it has several.")
@@ -186,7 +193,8 @@ class InstructionConfig(DecontaminationOptions):
     instructions: list[str] | None = Field(
         None,
         min_length=1,
-        description=f"IFEval instruction ids generated tasks draw from; default all {len(INSTRUCTION_IDS)}.",
+        description="Instruction ids generated tasks draw from: IFEval's (default all 25) and the IFBench ids "
+        f"the generator makes references for ({', '.join(IFBENCH_GENERATED)}).",
     )
     reward_mode: RewardMode = Field(
         "fraction",
@@ -206,9 +214,9 @@ class InstructionConfig(DecontaminationOptions):
             raise ValueError(
                 f"min_constraints={self.min_constraints} is more than max_constraints={self.max_constraints}"
             )
-        unknown = sorted(set(self.instructions or ()) - set(INSTRUCTION_IDS))
+        unknown = sorted(set(self.instructions or ()) - set(INSTRUCTIONS))
         if unknown:
-            raise ValueError(f"instructions: unknown ids {unknown}; choose from {list(INSTRUCTION_IDS)}")
+            raise ValueError(f"instructions: ids the generator cannot make {unknown}; choose from {list(INSTRUCTIONS)}")
         return self
 
 
@@ -262,13 +270,14 @@ class InstructionRecords:
 def ifeval_task(
     row: Mapping[str, Any], *, source: str = "ifeval", reward_mode: RewardMode = "fraction", loose: bool = False
 ) -> InstructionTask | None:
-    """One IFEval record as a task, or None when it has no prompt, no ids, or an id outside IFEval's 25.
+    """One IFEval or IFBench record as a task, or None when it has no prompt, no ids, or an id outside both.
 
     Kwargs whose value is None are dropped (the hub data set fills every
     field of every instruction); missing kwargs are empty dicts.
     """
     prompt, ids = row.get("prompt"), row.get("instruction_id_list")
-    if not prompt or not isinstance(ids, list) or not ids or any(i not in INSTRUCTION_IDS for i in ids):
+    known = known_instruction_ids()
+    if not prompt or not isinstance(ids, list) or not ids or any(i not in known for i in ids):
         return None
     raw = row.get("kwargs") or [{}] * len(ids)
     if not isinstance(raw, list) or len(raw) != len(ids):
@@ -293,7 +302,10 @@ def load_ifeval(
     reward_mode: RewardMode = "fraction",
     loose: bool = False,
 ) -> InstructionRecords:
-    """The tasks of an IFEval-format data set, read with the ``datasets`` library.
+    """The tasks of an IFEval- or IFBench-format data set, read with the ``datasets`` library.
+
+    Records hold ``prompt``, ``instruction_id_list`` and ``kwargs`` (one dict
+    per id); the ids may be IFEval's and IFBench's, mixed.
 
     Records with an unknown instruction id (or no prompt) are left out; a
     warning gives their count and first row numbers.
@@ -324,6 +336,10 @@ def load_ifeval(
             stacklevel=2,
         )
     return InstructionRecords(tuple(tasks), tuple(skipped))
+
+
+load_ifbench = load_ifeval
+"""IFBench's records have IFEval's layout: ``load_ifbench("allenai/IFBench_test", split="train")``."""
 
 
 class InstructionSource(GeneratedOrDataset):
@@ -388,5 +404,6 @@ register(
     source=InstructionSource,
     rubric=instruction_rubric,
     template=TEMPLATES,
-    description="Writing prompts with IFEval's 25 verifiable instructions, made offline; IFEval files or hub ids.",
+    description="Writing prompts with IFEval's 25 verifiable instructions (and 8 of IFBench's), made offline; "
+    "IFEval- or IFBench-format files or hub ids.",
 )

@@ -1,4 +1,4 @@
-"""Writing prompts and IFEval's 25 verifiable instructions, for rlvr/InstructionFollowing-v0.
+"""Writing prompts and IFEval's 25 verifiable instructions (and 8 of IFBench's), for rlvr/InstructionFollowing-v0.
 
 * ``BASE_PROMPTS``: varied writing tasks (emails, stories, explanations,
   product descriptions, poems, summaries of a given paragraph, advice, ...).
@@ -13,6 +13,13 @@
   from plain filler sentences; the sampler only keeps draws for which it can
   make one (checked with ``rlvr.verifiers.ifeval.check_instruction``), so every
   generated task has a reference response.
+
+``IFBENCH_GENERATED``: the IFBench ids tasks can also draw (when asked with
+``instructions=``), each with a sampler, IFBench's phrasing and a reference:
+``count:person_names``, ``count:pronouns``, ``count:conjunctions``,
+``count:numbers``, ``count:keywords_multiple``, ``format:output_template``,
+``format:thesis`` and ``format:list``. IFBench's other 50 ids are checked (in
+IFBench-format data sets) but not generated.
 
 Differences from IFEval's own sampling, so that a reference can be built:
 ``letter_frequency`` asks for "less than" only for letters absent from the
@@ -32,6 +39,7 @@ from typing import Any
 __all__ = [
     "BASE_PROMPTS",
     "FILLER",
+    "IFBENCH_GENERATED",
     "INCOMPATIBLE",
     "INSTRUCTIONS",
     "INSTRUCTION_IDS",
@@ -408,11 +416,70 @@ _SPECS: tuple[Instruction, ...] = (
     ),
 )
 
-INSTRUCTIONS: dict[str, Instruction] = {spec.id: spec for spec in _SPECS}
-"""IFEval's 25 instruction types by id."""
+_PEOPLE = ("Emma", "Liam", "Sophia", "Noah", "Olivia")
+_LIST_MARKERS = ("SEPARATOR", "!?!?")
 
-INSTRUCTION_IDS: tuple[str, ...] = tuple(INSTRUCTIONS)
-"""The 25 instruction ids, in IFEval's grouping order."""
+_IFBENCH_SPECS: tuple[Instruction, ...] = (
+    Instruction(
+        "count:person_names",
+        lambda rng, prompt: {"N": rng.randint(1, len(_PEOPLE))},
+        lambda k: (
+            f"Mention at least {k['N']} different person names in the response, from this list of person names: "
+            "Emma, Liam, Sophia, Jackson, Olivia, Noah, Ava, Lucas, Isabella, Mason."
+        ),
+    ),
+    Instruction(
+        "count:pronouns",
+        lambda rng, prompt: {"N": rng.randint(1, 5)},
+        lambda k: f"The response should include at least {k['N']} pronouns.",
+    ),
+    Instruction(
+        "count:conjunctions",
+        lambda rng, prompt: {"small_n": rng.randint(2, 5)},
+        lambda k: f"Use at least {k['small_n']} different coordinating conjunctions in the response.",
+    ),
+    Instruction(
+        "count:numbers",
+        lambda rng, prompt: {"N": rng.randint(1, 5)},
+        lambda k: f"Include exactly {k['N']} numbers in the response.",
+    ),
+    Instruction(
+        "count:keywords_multiple",
+        lambda rng, prompt: {f"keyword{i}": word for i, word in enumerate(_words(rng, 5), 1)},
+        lambda k: (
+            f"Include keyword {k['keyword1']} once in your response, keyword {k['keyword2']} twice in your "
+            f"response, keyword {k['keyword3']} three times in your response, keyword {k['keyword4']} five times "
+            f"in your response, and keyword {k['keyword5']} seven times in your response."
+        ),
+    ),
+    Instruction(
+        "format:output_template",
+        lambda rng, prompt: {},
+        lambda k: (
+            "Use this exact template for your response: My Answer: [answer] My Conclusion: [conclusion] "
+            "Future Outlook: [outlook]"
+        ),
+    ),
+    Instruction(
+        "format:thesis",
+        lambda rng, prompt: {},
+        lambda k: "Each section must begin with a thesis statement in italics, use HTML to indicate the italics.",
+    ),
+    Instruction(
+        "format:list",
+        lambda rng, prompt: {"sep": rng.choice(_LIST_MARKERS)},
+        lambda k: f"Answer with a list of items, instead of bullet points use {k['sep']}.",
+    ),
+)
+
+INSTRUCTIONS: dict[str, Instruction] = {spec.id: spec for spec in _SPECS + _IFBENCH_SPECS}
+"""The instruction types generated tasks can draw: IFEval's 25 and IFBench's 8 in ``IFBENCH_GENERATED``."""
+
+INSTRUCTION_IDS: tuple[str, ...] = tuple(spec.id for spec in _SPECS)
+"""IFEval's 25 instruction ids, in IFEval's grouping order: what generated tasks draw from by default."""
+
+IFBENCH_GENERATED: tuple[str, ...] = tuple(spec.id for spec in _IFBENCH_SPECS)
+"""The IFBench instruction ids generated tasks can draw (``instructions=[...]``), each with a reference response."""
 
 
 def describe(instruction_id: str, kwargs: Mapping[str, Any]) -> str:
@@ -490,7 +557,7 @@ _PAIRS: tuple[tuple[str, str], ...] = (
 def _table() -> frozenset[frozenset[str]]:
     pairs = {frozenset(pair) for pair in _PAIRS}
     for only, partners in _ONLY_WITH.items():
-        pairs.update(frozenset((only, other)) for other in INSTRUCTION_IDS if other != only and other not in partners)
+        pairs.update(frozenset((only, other)) for other in INSTRUCTIONS if other != only and other not in partners)
     return frozenset(pairs)
 
 
@@ -552,6 +619,21 @@ def _extras(groups: Mapping[str, list[dict[str, Any]]]) -> list[str]:
         names = ("[name]", "[date]", "[place]", "[time]", "[topic]", "[amount]")
         count = int(kwargs["num_placeholders"])
         sentences.append("Fill in " + " and ".join(names[i % len(names)] for i in range(count)) + " as needed.")
+    for kwargs in groups.get("count:person_names", []):
+        sentences.append(" and ".join(_PEOPLE[: int(kwargs["N"])]) + " read this note.")
+    if "count:pronouns" in groups:
+        sentences.append("I think you and we and they and she agree.")
+    if "count:conjunctions" in groups:
+        sentences.append("Tea and cake but not jam or bread so we ate yet more.")
+    for kwargs in groups.get("count:numbers", []):
+        sentences.append("Count " + " and ".join(("3", "7", "11", "19", "23")[: int(kwargs["N"])]) + " here.")
+    for kwargs in groups.get("count:keywords_multiple", []):
+        words = [kwargs[f"keyword{i}"] for i in range(1, 6) for _ in range((1, 2, 3, 5, 7)[i - 1])]
+        sentences.append("Say " + " ".join(words) + ".")
+    if "format:output_template" in groups:
+        sentences.append("My Answer: yes. My Conclusion: it works. Future Outlook: good.")
+    if "format:thesis" in groups:
+        sentences.insert(0, "<i>The main claim comes first.</i>")
     for kwargs in groups.get("detectable_format:number_highlighted_sections", []):
         count = int(kwargs["num_highlights"])
         sentences.append("Keep in mind " + " and ".join(f"*point {i + 1}*" for i in range(count)) + " above all.")
@@ -605,6 +687,8 @@ def _layout(groups: Mapping[str, list[dict[str, Any]]], filler: list[str], extra
     for kwargs in groups.get("detectable_format:number_bullet_lists", []):
         bullets = [f"* {FILLER[i % len(FILLER)]}" for i in range(int(kwargs["num_bullets"]))]
         paragraphs[-1].extend(bullets)
+    for kwargs in groups.get("format:list", []):
+        paragraphs[-1].extend(f"{kwargs['sep']} {FILLER[i]}" for i in range(2))
     for kwargs in groups.get("detectable_content:postscript", []):
         paragraphs[-1].append(f"{kwargs['postscript_marker']} {ps or 'Thank you for reading this note.'}")
     for kwargs in groups.get("startend:end_checker", []):
