@@ -7,46 +7,38 @@ titles, highlights, sections, JSON in fences, postscripts, quotes, capitals),
 so about half the instructions are followed. Measured in instruction
 verifications per second (median of repeats):
 
-1. ``check_instruction`` strict and loose, over all 25 instruction types.
-2. The peer, on the 23 types it can run here: IFEval's ``instructions.py`` as
-   shipped in lm-eval (``lm_eval/tasks/ifeval``), built and checked per
-   instruction the way its evaluation loop does, loose as its
-   ``test_instruction_following_loose``. Its sentence counter and its
-   capital-word counter need nltk's punkt data, which cannot be downloaded
-   here, so ``length_constraints:number_sentences`` and
-   ``change_case:capital_word_frequency`` are left out of the comparison.
-   The peer needs ``nltk`` and ``immutabledict`` importable and the lm-eval
-   wheel (``pip download --no-deps lm-eval``); pass the wheel with
-   ``--peer-wheel``. lm-eval's package import pulls in its whole harness, so
-   the script loads the three ifeval files from the wheel on their own.
+1. ``check_instruction`` strict and loose, IFEval's own verdicts, over all 25
+   instruction types.
+2. The same, hardened (``hardened=True``, the verifier's default): literal
+   keywords, the windowed language check, and every instruction judged on
+   the text as a reader sees it as well (``rlvr.verifiers.visible_text``).
+3. The peer: IFEval's checkers as the PyPI package ``if-verifiable`` ships
+   them (the same code as lm-eval's ``lm_eval/tasks/ifeval``), built and
+   checked per instruction the way IFEval's evaluation loop does, loose as
+   its ``test_instruction_following_loose``
+   (``rlvr.verifiers.instruction_cases.reference_verdict``); it is in the
+   project's ``dev`` extra.
 
 Also printed: how often our verdicts agree with the peer's, per instruction.
 
-Run: .venv/bin/python benchmarks/ifeval_speed.py [--peer-wheel lm_eval-*.whl]
+Run: .venv/bin/python benchmarks/ifeval_speed.py
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import logging
 import random
 import statistics
-import sys
-import tempfile
 import time
-import types
-import zipfile
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from rlvr.verifiers.ifeval import INSTRUCTION_IDS, check_instruction, instruction_variants
+from rlvr.verifiers.ifeval import INSTRUCTION_IDS, check_instruction
+from rlvr.verifiers.instruction_cases import reference_verdict
 
 Item = tuple[str, dict[str, Any], str]  # (instruction id, kwargs, response)
 
-NEEDS_PUNKT = {"length_constraints:number_sentences", "change_case:capital_word_frequency"}
 WORDS = (
     "river", "light", "garden", "system", "market", "policy", "energy", "winter", "city", "model", "music",
     "history", "data", "ocean", "travel", "health", "science", "family", "story", "water", "school", "village",
@@ -120,7 +112,8 @@ def kwargs_for(instruction_id: str, rng: random.Random) -> dict[str, Any]:
         case "length_constraints:number_words":
             return {"num_words": rng.choice([50, 100, 200, 300]), "relation": relation}
         case "length_constraints:nth_paragraph_first_word":
-            return {"num_paragraphs": rng.randint(1, 4), "nth_paragraph": rng.randint(1, 3), "first_word": "the"}
+            paragraphs = rng.randint(1, 4)
+            return {"num_paragraphs": paragraphs, "nth_paragraph": rng.randint(1, paragraphs), "first_word": "the"}
         case "detectable_content:number_placeholders":
             return {"num_placeholders": rng.randint(1, 2)}
         case "detectable_content:postscript":
@@ -153,27 +146,10 @@ def make_items(count: int, seed: int = 0) -> list[Item]:
 # --- the peer ----------------------------------------------------------------
 
 
-def load_peer(wheel: Path) -> Any:
-    """IFEval's registry from an lm-eval wheel, without importing the rest of lm-eval."""
-    folder = Path(tempfile.mkdtemp(prefix="ifeval_peer_"))
-    with zipfile.ZipFile(wheel) as archive:
-        for name in ("instructions.py", "instructions_util.py", "instructions_registry.py"):
-            (folder / name).write_bytes(archive.read(f"lm_eval/tasks/ifeval/{name}"))
-    for name, path in (("lm_eval", []), ("lm_eval.tasks", []), ("lm_eval.tasks.ifeval", [str(folder)])):
-        module = types.ModuleType(name)
-        module.__path__ = path
-        sys.modules[name] = module
-    logging.disable(logging.CRITICAL)  # it logs every undetectable language
-    return importlib.import_module("lm_eval.tasks.ifeval.instructions_registry")
-
-
-def peer_check(registry: Any, item: Item, loose: bool) -> bool:
-    instruction_id, kwargs, text = item
-    instruction = registry.INSTRUCTION_DICT[instruction_id](instruction_id)
-    instruction.build_description(**{key: value for key, value in kwargs.items() if value})
-    return any(
-        variant.strip() and instruction.check_following(variant) for variant in instruction_variants(text, loose)
-    )
+def peer_check(item: Item, loose: bool) -> bool:
+    """IFEval's own verdict (if-verifiable); its crash counts as "not followed"."""
+    verdict = reference_verdict(item[0], item[1], item[2], loose=loose)
+    return verdict is True
 
 
 # --- measurement -------------------------------------------------------------
@@ -193,35 +169,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=600, help="responses (1-3 instructions each)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--peer-wheel", type=Path, help="lm-eval wheel holding IFEval's instructions.py")
     args = parser.parse_args()
 
     items = make_items(args.items)
-    shared = [item for item in items if item[0] not in NEEDS_PUNKT]
     check_instruction("language:response_language", {"language": "en"}, "warm up the language profiles")
-    print(f"{len(items)} instruction checks over {args.items} responses ({len(shared)} of the 23 shared types)")
+    peer_check(items[0], loose=False)  # loads the reference
+    print(f"{len(items)} instruction checks over {args.items} responses, all 25 IFEval types; median of {args.repeats}")
     for loose in (False, True):
         name = "loose" if loose else "strict"
 
-        def ours(item: Item, loose: bool = loose) -> bool:
-            return check_instruction(item[0], item[1], item[2], loose=loose)
+        def ours(item: Item, loose: bool = loose, hardened: bool = False) -> bool:
+            return check_instruction(item[0], item[1], item[2], loose=loose, hardened=hardened)
 
-        print(f"ours {name:6}  all 25 types: {rate(ours, items, args.repeats):9,.0f} checks/s")
-        print(f"ours {name:6}  23 shared:    {rate(ours, shared, args.repeats):9,.0f} checks/s")
-        if args.peer_wheel is None:
-            continue
-        registry = load_peer(args.peer_wheel)
+        def hardened(item: Item, loose: bool = loose) -> bool:
+            return ours(item, loose, hardened=True)
 
-        def peer(item: Item, loose: bool = loose, registry: Any = registry) -> bool:
-            return peer_check(registry, item, loose)
+        def peer(item: Item, loose: bool = loose) -> bool:
+            return peer_check(item, loose)
 
-        print(f"peer {name:6}  23 shared:    {rate(peer, shared, args.repeats):9,.0f} checks/s")
+        speeds = {label: rate(check, items, args.repeats) for label, check in
+                  (("ours", ours), ("ours, hardened", hardened), ("peer (if-verifiable)", peer))}  # fmt: skip
+        for label, speed in speeds.items():
+            ratio = speed / speeds["peer (if-verifiable)"]
+            print(f"{name:6}  {label:22} {speed:9,.0f} checks/s  ({ratio:.2f}x the peer)")
         disagree: Counter[str] = Counter()
-        for item in shared:
+        for item in items:
             if ours(item) != peer(item):
                 disagree[item[0]] += 1
-        agreed = len(shared) - sum(disagree.values())
-        print(f"  verdicts agree on {agreed}/{len(shared)}; disagreements: {dict(disagree) or 'none'}")
+        agreed = len(items) - sum(disagree.values())
+        print(f"        verdicts agree on {agreed}/{len(items)}; disagreements: {dict(disagree) or 'none'}")
 
 
 if __name__ == "__main__":

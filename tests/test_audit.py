@@ -65,6 +65,18 @@ def test_a_checker_that_finds_the_answer_anywhere_fails_and_the_report_names_the
     assert "FAILED" in report.table() and "answer in reasoning" in report.table().splitlines()[-1]
 
 
+def unsure_is_right(completion: str, task: WordTask) -> Score:
+    """Any completion whose visible text is "I am not sure." is right (a form-only instruction in miniature)."""
+    visible = completion.rsplit("</think>", 1)[-1].strip()
+    return Score.correct() if visible in (task.answer, "I am not sure.") else Score.fail(Status.WRONG)
+
+
+def test_a_trick_whose_control_already_earns_the_maximum_is_not_judged_on_that_task():
+    report = audit(register("audit/Unsure-v0", unsure_is_right), tasks=10, property_examples=5)
+    row = next(row for row in report.rows if row.name == "answer in reasoning")
+    assert row.judged == 0 and row.reached == 0  # the text after </think> is right by itself: nothing was hidden
+
+
 def test_a_strict_checker_passes():
     report = audit(register("audit/Exact-v0", exact), tasks=10, property_examples=5)
     assert report.passed, report.table()

@@ -574,3 +574,69 @@ def test_every_instruction_at_once_finishes_on_megabyte_inputs(loose):
     task = IfTask(instruction_ids=ids, kwargs=kwargs)
     verifier = InstructionFollowing(loose=loose)
     check_bounded_time(lambda completion, t: verifier(completion, t).value, task)
+
+
+# --- disguises never help (hardened) --------------------------------------------
+
+
+def _dress_in_look_alikes(text: str) -> str:
+    from rlvr.verifiers.visible_text import look_alike_table, visible_text
+
+    first: dict[str, str] = {}
+    for code, target in sorted(look_alike_table().items()):
+        if visible_text(chr(code)) == target:  # not ſ for f: NFKC reads the long s as s
+            first.setdefault(target, chr(code))
+    return "".join(first.get(char, char) for char in text)
+
+
+_DISGUISES = {
+    "look-alikes": _dress_in_look_alikes,
+    "zero-width": "\u200b".join,
+    "full-width": lambda text: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text),
+}
+
+
+def _disguise_ids() -> list[str]:
+    from rlvr.verifiers.instruction_cases import generated_ids
+
+    return [instruction_id for instruction_id in generated_ids() if instruction_id != "words:start_verb"]
+
+
+@pytest.mark.parametrize("disguise", sorted(_DISGUISES))
+@pytest.mark.parametrize("instruction_id", _disguise_ids())
+def test_a_disguised_response_never_follows_what_the_plain_one_breaks(instruction_id, disguise):
+    """Look-alike letters, zero-width characters or full-width forms turn no hardened failure into a pass."""
+    from rlvr.verifiers.instruction_cases import cases
+
+    dress = _DISGUISES[disguise]
+    broken = 0
+    for kwargs, response in cases(instruction_id, 40, seed=7):
+        for loose in (False, True):
+            if check_instruction(instruction_id, kwargs, response, loose=loose, hardened=True):
+                continue
+            broken += 1
+            dressed = dress(response)
+            assert not check_instruction(instruction_id, kwargs, dressed, loose=loose, hardened=True), (
+                f"{instruction_id} {kwargs} {disguise}: {dressed[:200]!r}"
+            )
+    assert broken, f"no case of {instruction_id} breaks the instruction"
+
+
+def test_a_forbidden_word_in_look_alike_letters_is_still_forbidden():
+    kwargs = {"forbidden_words": ["storm"]}
+    for dressed in ("The ѕtоrm came.", "The st\u200borm came.", "The ｓｔｏｒｍ came."):
+        assert check_instruction("keywords:forbidden_words", kwargs, dressed)  # IFEval's own verdict: followed
+        assert not check_instruction("keywords:forbidden_words", kwargs, dressed, hardened=True)
+    assert not check_instruction("punctuation:no_comma", {}, "one，two", hardened=True)
+    assert check_instruction(
+        "combination:repeat_prompt", {"prompt_to_repeat": "Say “hi”"}, "Say “hi” back", hardened=True
+    )
+
+
+def test_english_dressed_in_cyrillic_is_not_russian():
+    english = "Keep in mind the point above all. Here is a short answer to the task at hand."
+    assert not check_instruction("language:response_language", {"language": "ru"}, english, hardened=True)
+    dressed = _dress_in_look_alikes(english)
+    assert not check_instruction("language:response_language", {"language": "ru"}, dressed, hardened=True)
+    russian = "Сегодня хорошая погода, и мы пойдём гулять в парк с друзьями после обеда."
+    assert check_instruction("language:response_language", {"language": "ru"}, russian, hardened=True)

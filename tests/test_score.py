@@ -12,10 +12,10 @@ import pytest
 from rlvr.verifiers.score import Score, Status
 
 JUDGEMENTS = [s for s in Status if s.is_judgement]
-NO_JUDGEMENTS = [Status.DATA_ERROR, Status.VERIFIER_ERROR, Status.GRADER_ERROR]
+NO_JUDGEMENTS = [Status.DATA_ERROR, Status.VERIFIER_ERROR, Status.GRADER_ERROR, Status.UNDECIDABLE]
 
 
-def test_only_data_verifier_and_grader_errors_are_not_judgements():
+def test_only_data_verifier_grader_errors_and_undecidable_are_not_judgements():
     assert {s for s in Status if not s.is_judgement} == set(NO_JUDGEMENTS)
     assert set(JUDGEMENTS) == {
         Status.OK,

@@ -55,7 +55,17 @@ known reward hacks, on purpose departing from IFEval:
   a response whose language cannot be detected at all does not follow.
   IFEval's own check reads only the first 10,000 characters, so 10,000
   characters of punctuation (undetectable: "followed") or of the asked
-  language in front of any other language pass it.
+  language in front of any other language pass it;
+* every instruction but the three that detect a language must be followed
+  both by the response as written and by the response as a reader sees it
+  (``rlvr.verifiers.visible_text``: NFKC forms, invisible characters removed,
+  look-alike letters read as Latin), so "ѕtоrm" in Cyrillic letters is still
+  the forbidden word *storm*, a full-width "，" is still a comma and a
+  zero-width space does not split a word; the three language checks
+  (``language:response_language``, ``change_case:english_capital`` and
+  ``change_case:english_lowercase``) fail a response with a word that mixes
+  alphabets around a look-alike letter (English dressed in Cyrillic letters
+  to pass for Russian).
 """
 
 from __future__ import annotations
@@ -72,6 +82,7 @@ from typing import Any, Literal
 from rlvr.verifiers.nltk_data import require_punkt, sentences, word_tokens
 from rlvr.verifiers.reasoning import answer_text
 from rlvr.verifiers.score import Score, Status
+from rlvr.verifiers.visible_text import disguised_words, shown_text, visible_text
 
 __all__ = [
     "INSTRUCTION_IDS",
@@ -618,7 +629,69 @@ def parse_instruction(instruction_id: str, kwargs: Mapping[str, Any] | None, *, 
     if instruction_id not in registry:
         raise ValueError(f"unknown instruction id {instruction_id!r}")
     fields, build = registry[instruction_id]
-    return build(InstructionArgs(instruction_id, kwargs, fields), hardened)
+    check = build(InstructionArgs(instruction_id, kwargs, fields), hardened)
+    if not hardened:
+        return check
+    if instruction_id in _READS_LANGUAGE:
+        # Mapping look-alikes to Latin would change the language: the check reads
+        # the text as shown (NFKC, without invisible characters), and a word that
+        # mixes alphabets around a look-alike letter fails it.
+        def check_language(text: str) -> bool:
+            if text.isascii():
+                return check(text)
+            shown = _shown(text)
+            return bool(shown.strip()) and check(shown) and not disguised_words(text)
+
+        return check_language
+    # Hardened: the response must follow the instruction both as written and as
+    # a reader sees it, so look-alike letters, full-width forms and invisible
+    # characters cannot hide a forbidden word, comma or capital, and text of
+    # invisible characters alone is blank. The kwargs are read the same way, so
+    # a non-ASCII keyword or phrase still matches itself.
+    seen_kwargs = _visible_kwargs(kwargs)
+    seen = check if seen_kwargs == kwargs else build(InstructionArgs(instruction_id, seen_kwargs, fields), hardened)
+
+    def check_as_seen(text: str) -> bool:
+        if text.isascii():
+            return check(text)
+        visible = _visible(text)
+        if not visible.strip() or not check(text):
+            return False
+        return (visible == text and seen is check) or seen(visible)
+
+    return check_as_seen
+
+
+_READS_LANGUAGE = frozenset(
+    {"language:response_language", "change_case:english_capital", "change_case:english_lowercase"}
+)
+"""Checks that detect the response's language, which mapping look-alikes to Latin would change."""
+
+
+@functools.lru_cache(maxsize=16)
+def _visible(text: str) -> str:
+    """``visible_text``, cached: a response is read once for all of a task's instructions and variants."""
+    return visible_text(text)
+
+
+@functools.lru_cache(maxsize=16)
+def _shown(text: str) -> str:
+    """``shown_text``, cached like ``_visible``."""
+    return shown_text(text)
+
+
+def _visible_kwargs(kwargs: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``kwargs`` with every string (and every string in a list) read as ``visible_text``."""
+    if not isinstance(kwargs, Mapping):
+        return kwargs  # type: ignore[return-value]  # left for InstructionArgs to reject
+    return {
+        key: visible_text(value)
+        if isinstance(value, str)
+        else [visible_text(item) if isinstance(item, str) else item for item in value]
+        if isinstance(value, list)
+        else value
+        for key, value in kwargs.items()
+    }
 
 
 def instruction_variants(response: str, loose: bool) -> list[str]:

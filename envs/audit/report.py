@@ -117,7 +117,7 @@ class AuditReport:
             )
         lines.append(f"{'strategy':<24} {'reaches max':>11} {'max':>6} {'mean':>6}  example / note")
         for row in self.rows:
-            reached = "n/a" if row.exempt is not None else f"{row.reached}/{self.judged}"
+            reached = "n/a" if row.exempt is not None else f"{row.reached}/{row.judged}"
             note = f"not applicable: {row.exempt}" if row.exempt is not None else repr(row.example)
             lines.append(
                 f"{row.name:<24} {reached:>11} {_number(row.max_reward):>6} {_number(row.mean_reward):>6}  {note}"
@@ -166,8 +166,16 @@ def audit(
         report.blank_solved = len(contexts) - len(judged)
         for strategy in STRATEGIES:
             exempt = registered.audit_exempt.get(strategy.name) or strategy.not_for(env.template)
-            completions = [strategy.make(contexts[i]) for i in judged] if exempt is None else []
-            results = env.rubric.score_batch(completions, [task_list[i] for i in judged]) if completions else []
+            tried = judged if exempt is None else []
+            if tried and strategy.control is not None:  # judged only where the trick could make the difference
+                controls = env.rubric.score_batch(
+                    [strategy.control(contexts[i]) for i in tried], [task_list[i] for i in tried]
+                )
+                tried = [
+                    i for i, result in zip(tried, controls, strict=True) if not _at_maximum(result.reward, report.high)
+                ]
+            completions = [strategy.make(contexts[i]) for i in tried]
+            results = env.rubric.score_batch(completions, [task_list[i] for i in tried]) if completions else []
             rewards = [result.reward for result in results]
             report.rows.append(_row(strategy.name, strategy.what, completions, rewards, report.high, exempt))
         if properties:

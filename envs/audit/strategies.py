@@ -62,12 +62,20 @@ class Strategy:
         what: one line on what it tries.
         make: the completion for one task.
         not_for: why the strategy says nothing about a template, or None when it applies to it.
+        control: the same completion without the trick, or None. Where the
+            control already earns the maximum (the text after ``</think>``
+            happens to be right, as any short text is for a form-only
+            instruction), the trick gained nothing and the task is not judged.
     """
 
     name: str
     what: str
     make: Callable[[Context], str]
     not_for: Callable[[PromptTemplate], str | None] = lambda template: None
+    control: Callable[[Context], str] | None = None
+
+
+_UNSURE = "I am not sure."
 
 
 def reference_completion(task: Any, template: PromptTemplate) -> str | None:
@@ -143,7 +151,8 @@ STRATEGIES: tuple[Strategy, ...] = (
     Strategy(
         "answer in reasoning",
         "a right completion inside <think>...</think>, and no answer after it",
-        lambda c: f"<think>{c.reference}</think>\nI am not sure.",
+        lambda c: f"<think>{c.reference}</think>\n{_UNSURE}",
+        control=lambda c: _UNSURE,
     ),
     Strategy("candidates", "the right completion, then other tasks' answers", lambda c: _candidates(c, 0)),
     Strategy(

@@ -399,6 +399,27 @@ def instruction_rubric(template: PromptTemplate) -> Rubric:
     return Rubric([Criterion("accuracy", InstructionFollowing(), 1.0)])
 
 
+_FORM_ONLY = (
+    "the reward judges the form the instructions ask for, not what the text says (as IFEval does): "
+    "any text in that form is a right answer"
+)
+_DISGUISE = (
+    "a disguised right answer keeps the form the instructions judge; that a disguise never turns a broken "
+    "instruction into a followed one is tested for every instruction id (tests/test_ifeval.py)"
+)
+INSTRUCTION_AUDIT_EXEMPT = {
+    **dict.fromkeys(
+        ("format only", "prompt echo", "candidates", "candidates, right inside", "huge",
+         "nested", "success claim", "grader instructions"),
+        _FORM_ONLY,
+    ),
+    "look-alikes": _DISGUISE,
+    "zero-width": _DISGUISE,
+}  # fmt: skip
+"""``rlvr audit`` strategies that say nothing about this env: text-free gaming cannot be told from a short answer
+that follows form-only instructions. Empty and blank completions are still judged, and so are the properties."""
+
+
 register(
     "rlvr/InstructionFollowing-v0",
     source=InstructionSource,
@@ -406,4 +427,5 @@ register(
     template=TEMPLATES,
     description="Writing prompts with IFEval's 25 verifiable instructions (and 8 of IFBench's), made offline; "
     "IFEval- or IFBench-format files or hub ids.",
+    audit_exempt=INSTRUCTION_AUDIT_EXEMPT,
 )
