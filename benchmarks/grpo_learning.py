@@ -32,6 +32,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rlvr.trainers.algorithms.config import GRPOConfig, load_config_file
 from rlvr.trainers.algorithms.grpo import train_grpo
@@ -57,9 +58,9 @@ class Run:
         return 100.0 * (self.after - self.before)
 
 
-def run_job(config_path: Path, seed: int | None) -> Run:
-    """Train the config once in a fresh temporary directory; return what it reached."""
-    fields = load_config_file(config_path)
+def run_job(config_path: Path, seed: int | None, overrides: dict[str, Any] | None = None) -> Run:
+    """Train the config, with ``overrides`` of its fields, once in a fresh temporary directory; return the result."""
+    fields = {**load_config_file(config_path), **(overrides or {})}
     if seed is not None:
         fields["seed"] = seed
     with tempfile.TemporaryDirectory(prefix="grpo-learning-") as output_dir:

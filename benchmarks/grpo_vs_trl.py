@@ -18,7 +18,7 @@ completions per step, 4 new tokens, temperature 1.0, beta 0.04, learning rate
   completion length = our ``max_new_tokens``, temperature 1, top-p 1, no
   top-k, beta (a frozen reference model in both), epsilon 0.2, group-std
   advantage scaling (``scale_rewards="group"``), per-sequence loss averaging
-  (TRL ``loss_type="grpo"`` = our ``sequence_mean``), one optimizer step per
+  (``loss_type="grpo"`` in both), one optimizer step per
   batch (``num_iterations=1``, ``steps_per_generation=1``, no gradient
   accumulation), AdamW at a constant learning rate (TRL's default
   ``optim="adamw_torch"``; ours is torch's fused AdamW, the same update in
@@ -127,7 +127,7 @@ def run_ours(settings: dict[str, Any], model_dir: str, warmup: int, steps: int) 
             steps=warmup + steps,
             num_iterations=1,
             scale_rewards="group",
-            loss_aggregation="sequence_mean",
+            loss_type="grpo",
             gradient_accumulation_steps=1,
             lr_scheduler="constant",
             device="cpu",
@@ -367,24 +367,23 @@ def instrument(trainer: Any) -> PhaseClock:
     import torch
 
     import rlvr.trainers.algorithms.grpo
+    import rlvr.trainers.algorithms.rl_trainer
 
+    loop, grpo = rlvr.trainers.algorithms.rl_trainer, rlvr.trainers.algorithms.grpo
     clock = PhaseClock()
-    rlvr.trainers.algorithms.grpo.collect_episodes = clock.wrap(
-        "rollouts", rlvr.trainers.algorithms.grpo.collect_episodes
-    )
-    trainer.engine.generate = clock.wrap("generate", trainer.engine.generate)
+    loop.collect_episodes = clock.wrap("rollouts", loop.collect_episodes)  # type: ignore[attr-defined]
+    trainer.engine.sample = clock.wrap("generate", trainer.engine.sample)
     for env in trainer.envs:
         env.reset = clock.wrap("env.reset", env.reset)
         env.step = clock.wrap("env.step", env.step)
     trainer.renderer.prompt = clock.wrap("tokenize", trainer.renderer.prompt)
     trainer.tokenizer.decode = clock.wrap("decode", trainer.tokenizer.decode)
-    rlvr.trainers.algorithms.grpo.pad_batch = clock.wrap("pad_batch", rlvr.trainers.algorithms.grpo.pad_batch)
-    trainer._reference_logprobs = clock.wrap("reference", trainer._reference_logprobs)
+    loop.pad_batch = clock.wrap("pad_batch", loop.pad_batch)  # type: ignore[attr-defined]
+    trainer.reference_logprobs = clock.wrap("reference", trainer.reference_logprobs)
     trainer._optimizer_step = clock.wrap("optimizer_step", trainer._optimizer_step)
-    rlvr.trainers.algorithms.grpo.token_logprobs = clock.wrap(
-        "token_logprobs", rlvr.trainers.algorithms.grpo.token_logprobs
-    )
-    rlvr.trainers.algorithms.grpo.grpo_loss = clock.wrap("loss", rlvr.trainers.algorithms.grpo.grpo_loss)
+    # the policy's forward in the loss; the reference's goes through rl_trainer's own name
+    grpo.token_logprobs = clock.wrap("token_logprobs", grpo.token_logprobs)  # type: ignore[attr-defined]
+    grpo.grpo_loss = clock.wrap("loss", grpo.grpo_loss)  # type: ignore[attr-defined]
     torch.Tensor.backward = clock.wrap("backward", torch.Tensor.backward)
     torch.nn.utils.clip_grad_norm_ = clock.wrap("clip", torch.nn.utils.clip_grad_norm_)
     return clock
@@ -392,7 +391,7 @@ def instrument(trainer: Any) -> PhaseClock:
 
 PHASE_ROWS: list[tuple[str, str]] = [
     ("rollouts (collect_episodes)", "rollouts"),
-    ("  HF generate", "generate"),
+    ("  HF sampling (engine.sample)", "generate"),
     ("  env.reset (task and prompt text)", "env.reset"),
     ("  prompt tokenization", "tokenize"),
     ("  env.step (rubric)", "env.step"),
@@ -453,7 +452,7 @@ def profile(args: argparse.Namespace) -> None:
         per_step = steps(args.steps)
         phases = {label: seconds / args.steps for label, seconds in clock.seconds.items()}
 
-    phases["policy_forward"] = phases["token_logprobs"] - phases["reference"]  # the reference calls it too
+    phases["policy_forward"] = phases["token_logprobs"]
     rollout_parts = ("generate", "env.reset", "tokenize", "env.step", "decode")
     phases["rollout_rest"] = phases["rollouts"] - sum(phases[key] for key in rollout_parts)
     optimizer_parts = ("policy_forward", "loss", "backward", "clip")

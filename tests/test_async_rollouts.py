@@ -116,16 +116,7 @@ def test_resuming_with_async_rollouts_switched_is_refused(tmp_path):
 def test_async_ppo_runs(tmp_path):
     ppo = PPOConfig(
         **{
-            **config(tmp_path).model_dump(
-                exclude={
-                    "beta",
-                    "group_size",
-                    "num_iterations",
-                    "scale_rewards",
-                    "loss_aggregation",
-                    "filter_zero_std_groups",
-                }
-            ),
+            **config(tmp_path).model_dump(exclude=set(GRPOConfig.model_fields) - set(PPOConfig.model_fields)),
             "prompts_per_step": 16,
             "steps": 3,
         }

@@ -1,24 +1,36 @@
 """Episode collection on real envs with the tiny model."""
 
+import dataclasses
+
 import pytest
+import torch
 
 from rlvr import envs
+from rlvr.trainers.models.logprobs import pad_batch, token_logprobs
 from rlvr.trainers.models.policy import build_tiny_model
-from rlvr.trainers.rollout.engines import RolloutEngine, SamplingParams, make_engine
+from rlvr.trainers.rollout.engines import Completion, RolloutEngine, SamplingParams, make_engine
 from rlvr.trainers.rollout.episodes import PromptRenderer, collect_episodes
 
 
 class ScriptedEngine:
-    """A rollout engine that answers from a list: it stands in for the model's choices, not for any checked part."""
+    """A rollout engine that answers from a list: it stands in for the model's choices, not for any checked part.
+
+    Each reply ends with EOS; asked for log-probs, it gives -0.5 per token.
+    """
 
     def __init__(self, tokenizer, replies):
-        self.tokenizer, self.replies, self.calls = tokenizer, list(replies), []
+        self.tokenizer, self.replies, self.calls, self.params = tokenizer, list(replies), [], []
 
-    def generate(self, prompts, params):
+    def sample(self, prompts, params):
         self.calls.append([list(p) for p in prompts])
+        self.params.append(params)
         reply = self.replies.pop(0)
         tokens = [*self.tokenizer(reply, add_special_tokens=False)["input_ids"], self.tokenizer.eos_token_id]
-        return [tokens] * len(prompts)
+        logprobs = [-0.5] * len(tokens) if params.logprobs else None
+        return [Completion(tokens, logprobs, "stop") for _ in prompts]
+
+    def generate(self, prompts, params):
+        return [c.token_ids for c in self.sample(prompts, params)]
 
     def update_weights(self, model):
         pass
@@ -104,3 +116,99 @@ def test_chat_template_requested_without_one_is_an_error(tiny):
     _, tokenizer = tiny
     with pytest.raises(ValueError, match="chat template"):
         PromptRenderer(tokenizer, use_chat_template=True)
+
+
+def r1_answer(answer, right=True):
+    """An R1-format completion: think block, then the answer (or a wrong one) in answer tags."""
+    return f" <think>adding up</think> <answer>{answer if right else answer + 1}</answer>"
+
+
+def solve(tokenizer, replies_for, seed=5, **options):
+    """One episode of Arithmetic in the R1 format (accuracy 1.0 + format 0.2) with up to 3 turns."""
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="r1", max_turns=3, **options)
+    _, info = env.reset(seed=seed)
+    engine = ScriptedEngine(tokenizer, replies_for(info["task"].answer))
+    (episode,) = collect_episodes([env], [seed], engine, PromptRenderer(tokenizer), SamplingParams(64))
+    return episode, env.unwrapped.reward_range
+
+
+def test_a_later_solve_never_earns_more_than_a_solve_at_the_first_turn(tiny):
+    # The second episode first earns the format's partial credit (0.2), then the full 1.2: summed, 1.4 would
+    # beat answering right at once and leave the reward range.
+    _, tokenizer = tiny
+    at_once, (low, high) = solve(tokenizer, lambda answer: [r1_answer(answer)])
+    later, _ = solve(tokenizer, lambda answer: [r1_answer(answer, right=False), r1_answer(answer)])
+    assert (low, high) == (0.0, 1.2)
+    assert at_once.turn_rewards == [pytest.approx(1.2)] and at_once.reward == pytest.approx(1.2)
+    assert later.turn_rewards == [pytest.approx(0.2), pytest.approx(1.2)] and later.turns == 2
+    assert later.reward == pytest.approx(1.2)  # the default rule: the last turn's reward
+    assert low <= later.reward <= at_once.reward <= high
+
+    discounted = {"episode_reward": "discounted", "turn_discount": 0.5}
+    at_once, _ = solve(tokenizer, lambda answer: [r1_answer(answer)], **discounted)
+    later, _ = solve(tokenizer, lambda answer: [r1_answer(answer, right=False), r1_answer(answer)], **discounted)
+    third, _ = solve(tokenizer, lambda answer: [r1_answer(answer, right=False)] * 2 + [r1_answer(answer)], **discounted)
+    assert at_once.reward == pytest.approx(1.2)
+    assert later.reward == pytest.approx(0.6) and third.reward == pytest.approx(0.3)
+    assert low <= third.reward < later.reward < at_once.reward <= high
+
+
+def test_turn_tokens_and_rewards_are_kept_per_turn(tiny):
+    _, tokenizer = tiny
+    episode, _ = solve(tokenizer, lambda answer: [r1_answer(answer, right=False)] * 3)
+    assert episode.turns == 3 and episode.done and episode.status == "wrong"
+    assert episode.turn_rewards == [pytest.approx(0.2)] * 3 and episode.reward == pytest.approx(0.2)
+    assert len(episode.turn_tokens) == 3 and sum(episode.turn_tokens) == episode.completion_tokens
+    assert episode.turn_tokens == [len(tokenizer(text)["input_ids"]) + 1 for text in episode.completions]  # + EOS
+
+
+def test_per_turn_seeds_keep_every_other_sampling_field(tiny):
+    _, tokenizer = tiny
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation", max_turns=2)
+    params = SamplingParams(8, 0.7, 0.9, seed=10, top_k=5, min_p=0.1, stop=("\n",), logprobs=True)
+    engine = ScriptedEngine(tokenizer, [" x", " y"])
+    collect_episodes([env], [5], engine, PromptRenderer(tokenizer), params)
+    assert engine.params == [dataclasses.replace(params, seed=10), dataclasses.replace(params, seed=11)]
+
+
+def test_sampler_logprobs_line_up_with_the_tokens_zero_outside_the_completions(tiny):
+    _, tokenizer = tiny
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation", max_turns=2)
+    engine = ScriptedEngine(tokenizer, [" 0", " 1"])
+    renderer = PromptRenderer(tokenizer)
+    (episode,) = collect_episodes([env], [5], engine, renderer, SamplingParams(8, logprobs=True))
+    assert len(episode.sampler_logprobs) == len(episode.token_ids)
+    assert [lp for lp, m in zip(episode.sampler_logprobs, episode.loss_mask, strict=True) if m] == [-0.5] * 6
+    assert all(lp == 0.0 for lp, m in zip(episode.sampler_logprobs, episode.loss_mask, strict=True) if not m)
+    (plain,) = collect_episodes([env], [5], ScriptedEngine(tokenizer, [" 0", " 1"]), renderer, SamplingParams(8))
+    assert plain.sampler_logprobs is None
+
+
+def test_sampler_logprobs_of_a_real_model_match_a_forward_over_the_whole_episode(tiny):
+    model, tokenizer = tiny
+    pool = [envs.make("rlvr/Arithmetic-v0", level=1, template="equation", max_turns=2) for _ in range(4)]
+    params = SamplingParams(6, seed=0, logprobs=True)
+    episodes = collect_episodes(pool, [3, 4], make_engine("hf", model, tokenizer), PromptRenderer(tokenizer), params)
+    assert any(e.turns == 2 for e in episodes)  # feedback and a second completion inside the episode
+    batch = pad_batch([e.token_ids for e in episodes], [e.loss_mask for e in episodes], tokenizer.pad_token_id)
+    with torch.no_grad():
+        logp, _ = token_logprobs(model, batch)
+    for row, episode in enumerate(episodes):
+        generated = torch.tensor(episode.loss_mask[1:]) > 0
+        sampler = torch.tensor(episode.sampler_logprobs[1:])
+        torch.testing.assert_close(sampler[generated], logp[row, : len(generated)][generated], atol=1e-5, rtol=0)
+        assert episode.stopped == (episode.token_ids[len(episode.loss_mask) - 1] == tokenizer.eos_token_id)
+
+
+def test_an_engine_without_the_logprobs_asked_for_is_an_error(tiny):
+    _, tokenizer = tiny
+
+    class Forgetful(ScriptedEngine):
+        def sample(self, prompts, params):
+            return [dataclasses.replace(c, logprobs=None) for c in super().sample(prompts, params)]
+
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation")
+    with pytest.raises(ValueError, match="log-probs"):
+        collect_episodes(
+            [env], [5], Forgetful(tokenizer, [" 1"]), PromptRenderer(tokenizer), SamplingParams(8, logprobs=True)
+        )

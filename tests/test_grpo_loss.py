@@ -13,14 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlvr.trainers.losses.grpo_loss import (
+    LOSS_TYPES,
     AdvantageScale,
     Aggregation,
+    BatchTotals,
     LossOutput,
+    LossType,
     aggregate,
     clipped_surrogate,
     group_advantages,
     grpo_loss,
     k3_kl,
+    sequence_log_ratio,
     zero_std_groups,
 )
 
@@ -465,3 +469,231 @@ def test_grpo_loss_rejects_inconsistent_arguments() -> None:
         grpo_loss(logp, logp, advantages, mask, ref_logp=torch.zeros(2, 4))
     with pytest.raises(ValueError, match="needs constant"):
         grpo_loss(logp, logp, advantages, mask, aggregation="constant")
+
+
+# --- unjudged rewards -------------------------------------------------------------------------------------------------
+
+
+def test_an_unjudged_reward_does_not_shrink_its_groups_std() -> None:
+    # G = 4 with one unjudged: the judged three keep the advantages they have as a group of three
+    with_missing = group_advantages(torch.tensor([1.0, 0.0, math.nan, 1.0], dtype=torch.float64), 4)
+    alone = group_advantages(torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64), 3)
+    torch.testing.assert_close(with_missing[[0, 1, 3]], alone)
+    assert with_missing[2].item() == 0.0
+
+
+@PROPERTY
+@given(grouped_rewards(), st.data(), st.sampled_from(["group", "batch", "none"]))
+def test_unjudged_rewards_leave_the_judged_advantages_as_without_them(
+    drawn: tuple[torch.Tensor, int], data: st.DataObject, scale: AdvantageScale
+) -> None:
+    rewards, group_size = drawn
+    missing = torch.tensor(data.draw(st.lists(st.booleans(), min_size=len(rewards), max_size=len(rewards))))
+    with_nan = torch.where(missing, torch.full_like(rewards, math.nan), rewards)
+    advantages = group_advantages(with_nan, group_size, scale)
+    assert torch.isfinite(advantages).all()
+    assert torch.equal(advantages[missing], torch.zeros_like(advantages[missing]))
+    judged_all = rewards[~missing]
+    batch_std = judged_all.std() if judged_all.numel() > 1 else torch.tensor(0.0, dtype=rewards.dtype)
+    for group in range(len(rewards) // group_size):
+        rows = slice(group * group_size, (group + 1) * group_size)
+        judged = rewards[rows][~missing[rows]]
+        if judged.numel() < 2 or bool((judged == judged[0]).all()):
+            expected = torch.zeros_like(judged)
+        else:
+            centered = judged - judged.mean()
+            std = {"group": judged.std(), "batch": batch_std, "none": None}[scale]
+            expected = centered if std is None else centered / (std + 1e-4)
+        torch.testing.assert_close(advantages[rows][~missing[rows]], expected)
+
+
+def test_zero_std_groups_looks_only_at_judged_rewards() -> None:
+    rewards = torch.tensor([1.0, math.nan, 1.0, 0.0, math.nan, math.nan, 0.0, 1.0, math.nan])
+    assert zero_std_groups(rewards, 3).tolist() == [True, True, False]
+
+
+# --- batch totals: gradient accumulation --------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(masked_batch(), st.sampled_from(["grpo", "dapo", "dr_grpo", "cispo"]), st.integers(1, 5))
+def test_micro_batch_shares_add_up_to_the_whole_batch(
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], loss_type: LossType, parts: int
+) -> None:
+    """Split into micro-batches with the batch's totals, the losses and gradients are the whole batch's."""
+    logp, advantages, mask = batch
+    old = logp.detach() - 0.1
+    entropy = torch.rand_like(logp)
+    settings = dict(
+        loss_type=loss_type,
+        max_completion_length=logp.shape[1],
+        eps_high=5.0 if loss_type == "cispo" else 0.2,
+        entropy_coef=0.01,
+    )
+    whole_logp = logp.clone().requires_grad_()
+    whole = grpo_loss(whole_logp, old, advantages, mask, entropy=entropy, **settings)
+    whole.loss.backward()
+    split_logp = logp.clone().requires_grad_()
+    totals = BatchTotals.of(mask, micro_batches=parts)
+    loss = torch.zeros((), dtype=logp.dtype)
+    for rows in torch.arange(len(logp)).tensor_split(parts):
+        if len(rows):
+            out = grpo_loss(
+                split_logp[rows],
+                old[rows],
+                advantages[rows],
+                mask[rows],
+                entropy=entropy[rows],
+                totals=totals,
+                **settings,
+            )
+            out.loss.backward()
+            loss = loss + out.loss.detach()
+    torch.testing.assert_close(loss, whole.loss.detach())
+    assert whole_logp.grad is not None and split_logp.grad is not None
+    torch.testing.assert_close(split_logp.grad, whole_logp.grad)
+
+
+def test_bnpo_averages_each_micro_batchs_token_mean() -> None:
+    logp = torch.zeros(2, 3)
+    mask = torch.tensor([[True, False, False], [True, True, True]])
+    advantages = torch.tensor([3.0, 1.0])
+    totals = BatchTotals.of(mask, micro_batches=2)
+    first = grpo_loss(logp[:1], logp[:1], advantages[:1], mask[:1], loss_type="bnpo", totals=totals)
+    second = grpo_loss(logp[1:], logp[1:], advantages[1:], mask[1:], loss_type="bnpo", totals=totals)
+    assert_close(first.loss + second.loss, (-3.0 + -1.0) / 2)  # TRL: per micro-batch token mean / accumulation
+    assert_close(grpo_loss(logp, logp, advantages, mask, loss_type="bnpo").loss, (-3.0 - 3 * 1.0) / 4)
+
+
+# --- loss types --------------------------------------------------------------------------------------------------
+
+
+def trl_reference_loss(
+    logp: torch.Tensor, old: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, loss_type: str, length: int
+) -> torch.Tensor:
+    """TRL GRPOTrainer's loss for one batch (no KL, no accumulation), written from its definitions."""
+    ratio = torch.exp(logp - old)
+    a = advantages.unsqueeze(1)
+    maskf = mask.to(logp.dtype)
+    if loss_type == "cispo":
+        per_token = -torch.clamp(ratio, max=5.0).detach() * a * logp
+    else:
+        per_token = -torch.min(ratio * a, torch.clamp(ratio, 1 - 0.2, 1 + 0.28) * a)
+    if loss_type == "grpo":
+        return ((per_token * maskf).sum(-1) / maskf.sum(-1).clamp(min=1.0)).mean()
+    if loss_type == "dr_grpo":
+        return (per_token * maskf).sum() / (per_token.size(0) * length)
+    return (per_token * maskf).sum() / maskf.sum().clamp(min=1.0)  # bnpo, dapo, cispo on one micro-batch
+
+
+@pytest.mark.parametrize("loss_type", LOSS_TYPES)
+def test_each_loss_type_matches_trls_definition(loss_type: LossType) -> None:
+    generator = torch.Generator().manual_seed(3)
+    logp = -torch.rand(4, 6, generator=generator, dtype=torch.float64) * 3
+    old = logp - 0.4 * torch.randn(4, 6, generator=generator, dtype=torch.float64)
+    advantages = torch.tensor([1.5, -0.5, -1.0, 0.0], dtype=torch.float64)
+    mask = torch.ones(4, 6, dtype=torch.bool)  # every row has tokens: TRL's grpo mean then runs over the same rows
+    mask[0, 4:] = False
+    mask[2, 1:] = False
+    ours_logp, theirs_logp = logp.clone().requires_grad_(), logp.clone().requires_grad_()
+    eps_high = 5.0 if loss_type == "cispo" else 0.28
+    ours = grpo_loss(
+        ours_logp, old, advantages, mask, eps_low=0.2, eps_high=eps_high, loss_type=loss_type, max_completion_length=8
+    )
+    theirs = trl_reference_loss(theirs_logp, old, advantages, mask, loss_type, 8)
+    ours.loss.backward()
+    theirs.backward()
+    torch.testing.assert_close(ours.loss, theirs, rtol=1e-12, atol=1e-15)
+    assert ours_logp.grad is not None and theirs_logp.grad is not None
+    torch.testing.assert_close(ours_logp.grad, theirs_logp.grad, rtol=1e-12, atol=1e-15)
+
+
+def test_loss_type_overrides_the_aggregation_and_unknown_types_are_refused() -> None:
+    logp = torch.zeros(2, 3)
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    advantages = torch.tensor([2.0, -1.0])
+    dapo = grpo_loss(logp, logp, advantages, mask, aggregation="sequence_mean", loss_type="dapo")
+    assert_close(dapo.loss, (2 * -2.0 + 3 * 1.0) / 5)
+    with pytest.raises(ValueError, match="unknown loss_type"):
+        grpo_loss(logp, logp, advantages, mask, loss_type="ppo")  # type: ignore[arg-type]
+
+
+def test_cispo_caps_the_weight_and_keeps_every_tokens_gradient() -> None:
+    logp = torch.log(torch.tensor([[0.9, 0.1]])).requires_grad_()
+    old = torch.log(torch.tensor([[0.1, 0.1]]))  # ratios 9 and 1
+    out = grpo_loss(logp, old, torch.tensor([1.0]), torch.ones(1, 2, dtype=torch.bool), eps_high=5.0, loss_type="cispo")
+    out.loss.backward()
+    assert logp.grad is not None
+    assert_close(logp.grad, [[-5.0 / 2, -1.0 / 2]])  # capped at 5, not clipped to zero as PPO's surrogate would
+    assert_close(out.clip_high, 0.5)
+
+
+# --- GSPO ------------------------------------------------------------------------------------------------------------
+
+
+def test_sequence_level_ratio_is_the_geometric_mean_of_the_token_ratios() -> None:
+    logp = torch.tensor([[-1.0, -2.0, -9.0], [-0.5, -0.5, -0.5]])
+    old = torch.tensor([[-1.5, -1.5, 0.0], [-0.5, -0.5, -0.5]])
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    log_ratio = sequence_log_ratio(logp, old, mask)
+    assert_close(
+        log_ratio, [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    )  # +0.5 and -0.5 average out; the masked token does not count
+    shifted = sequence_log_ratio(logp + 0.3, old, mask)
+    assert_close(shifted[0], [0.3, 0.3, 0.3])
+
+
+def test_gspo_clips_whole_sequences() -> None:
+    logp = torch.tensor([[0.0, 0.0], [0.0, 0.0]], requires_grad=True)
+    old = torch.tensor([[-0.5, 0.3], [0.0, 0.0]])  # sequence 0: mean log-ratio 0.1, token ratios exp(0.5), exp(-0.3)
+    mask = torch.ones(2, 2, dtype=torch.bool)
+    out = grpo_loss(logp, old, torch.tensor([1.0, 1.0]), mask, eps_low=0.05, eps_high=0.05, importance_level="sequence")
+    assert_close(out.clip_ratio, 0.5)  # one of the two sequences: exp(0.1) > 1.05
+    out.loss.backward()
+    assert logp.grad is not None
+    assert_close(logp.grad[0], [0.0, 0.0])  # the clipped sequence gives no gradient at all
+    assert_close(logp.grad[1], [-0.25, -0.25])  # d/dlogp of -exp(mean) at 0, over two sequences
+
+
+# --- importance weights ----------------------------------------------------------------------------------------------
+
+
+def test_importance_weights_scale_the_policy_loss_but_not_the_kl() -> None:
+    logp = torch.zeros(1, 2, requires_grad=True)
+    weights = torch.tensor([[2.0, 0.5]])
+    ref = torch.tensor([[math.log(2.0), 0.0]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    out = grpo_loss(logp, logp.detach(), torch.tensor([1.0]), mask, ref_logp=ref, beta=0.1, importance_weights=weights)
+    out.loss.backward()
+    assert logp.grad is not None
+    assert_close(logp.grad, [[(-2.0 + 0.1 * (1 - 2.0)) / 2, -0.5 / 2]])
+    assert_close(out.policy_loss, (-2.0 - 0.5) / 2)
+
+
+def test_entropy_bonus_is_a_token_mean_under_every_loss_type() -> None:
+    logp = torch.zeros(2, 3)
+    mask = torch.tensor([[True, False, False], [True, True, True]])
+    entropy = torch.tensor([[4.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    for loss_type in ("grpo", "dapo", "dr_grpo"):
+        out = grpo_loss(
+            logp,
+            logp,
+            torch.zeros(2),
+            mask,
+            entropy=entropy,
+            entropy_coef=1.0,
+            loss_type=loss_type,
+            max_completion_length=3,
+        )
+        assert_close(out.loss, -4.0 / 4)  # TRL's meaning of entropy_coef: the mean over the 4 tokens
+
+
+def test_clip_ratio_splits_into_low_and_high() -> None:
+    old = torch.zeros(1, 4)
+    logp = torch.log(torch.tensor([[1.5, 0.5, 1.0, 1.5]]))
+    mask = torch.ones(1, 4, dtype=torch.bool)
+    positive = grpo_loss(logp, old, torch.tensor([1.0]), mask)
+    negative = grpo_loss(logp, old, torch.tensor([-1.0]), mask)
+    assert (positive.clip_high.item(), positive.clip_low.item()) == (0.5, 0.0)
+    assert (negative.clip_high.item(), negative.clip_low.item()) == (0.0, 0.25)
+    assert_close(negative.clip_ratio, 0.25)

@@ -12,6 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rlvr.trainers.losses.kl import KLEstimator, kl_estimate
 from rlvr.trainers.losses.ppo_loss import (
     PPOPolicyOutput,
     clipped_value_loss,
@@ -78,6 +79,28 @@ def test_kl_penalty_on_every_token_and_reward_on_the_last() -> None:
     assert_close(rewards, [[-0.05, 0.0, 0.1 + 1.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
 
 
+def test_k1_penalty_is_minus_the_coefficient_times_the_log_ratio() -> None:
+    logp, ref = t([[-1.0, -2.0, -0.5]]), t([[-1.5, -1.0, -0.5]])
+    rewards = token_rewards(t([0.0]), logp, ref, torch.ones(1, 3), kl_coef=0.2, estimator="k1")
+    assert_close(rewards, -0.2 * (logp - ref))
+    assert_close(rewards, [[-0.1, 0.2, 0.0]])  # k1 is negative where the reference is likelier: a bonus
+
+
+def test_k2_and_k3_penalties_by_hand() -> None:
+    # x = ref - logp = -0.5 and 1.0 on the two tokens; k2 = x**2 / 2, k3 = exp(x) - x - 1
+    logp, ref, mask = t([[-1.0, -2.0]]), t([[-1.5, -1.0]]), torch.ones(1, 2)
+    k2 = token_rewards(t([1.0]), logp, ref, mask, kl_coef=0.1, estimator="k2")
+    assert_close(k2, [[-0.1 * 0.125, -0.1 * 0.5 + 1.0]])
+    k3 = token_rewards(t([1.0]), logp, ref, mask, kl_coef=0.1, estimator="k3")
+    assert_close(k3, [[-0.1 * (math.exp(-0.5) - 0.5), -0.1 * (math.e - 2.0) + 1.0]])
+
+
+def test_the_default_estimator_is_k1() -> None:
+    logp, ref, mask = t([[-1.0, -2.0]]), t([[-1.5, -1.0]]), torch.ones(1, 2)
+    default = token_rewards(t([1.0]), logp, ref, mask, kl_coef=0.1)
+    assert torch.equal(default, token_rewards(t([1.0]), logp, ref, mask, kl_coef=0.1, estimator="k1"))
+
+
 def test_token_rewards_take_integer_rewards_and_give_no_gradient() -> None:
     logp = torch.tensor([[-1.0, -2.0]], requires_grad=True)
     rewards = token_rewards(torch.tensor([1]), logp, torch.zeros(1, 2), torch.ones(1, 2), kl_coef=0.0)
@@ -93,6 +116,8 @@ def test_token_rewards_reject_bad_shapes_and_coefficients() -> None:
         token_rewards(torch.zeros(2), logp, torch.zeros(2, 4), mask, 0.1)
     with pytest.raises(ValueError, match="kl_coef"):
         token_rewards(torch.zeros(2), logp, logp, mask, -0.1)
+    with pytest.raises(ValueError, match="unknown KL estimator"):
+        token_rewards(torch.zeros(2), logp, logp, mask, 0.1, estimator="k4")  # type: ignore[arg-type]
 
 
 # --- gae ------------------------------------------------------------------------------------------------------------
@@ -226,6 +251,31 @@ def test_token_rewards_are_zero_outside_the_mask_and_sum_to_reward_minus_kl(
     assert torch.allclose(rewards.sum(dim=1), expected)
 
 
+@PROPERTY
+@given(episodes(), st.floats(0.0, 1.0), st.sampled_from(["k1", "k2", "k3"]))
+def test_token_rewards_sum_to_reward_minus_the_chosen_estimators_kl(
+    episode: tuple[torch.Tensor, torch.Tensor, torch.Tensor], kl_coef: float, estimator: KLEstimator
+) -> None:
+    logp, ref, mask = episode
+    reward = t(list(range(mask.shape[0])))
+    rewards = token_rewards(reward, logp, ref, mask, kl_coef, estimator)
+    assert torch.equal(rewards[~mask], torch.zeros(int((~mask).sum()), dtype=rewards.dtype))
+    kl = torch.where(mask, kl_estimate(logp, ref, estimator), torch.zeros_like(logp)).sum(dim=1)
+    expected = torch.where(mask.any(dim=1), reward - kl_coef * kl, torch.zeros_like(reward))
+    assert torch.allclose(rewards.sum(dim=1), expected)
+
+
+@PROPERTY
+@given(episodes(), st.floats(0.0, 1.0), st.sampled_from(["k2", "k3"]))
+def test_k2_and_k3_penalties_never_pay_a_bonus(
+    episode: tuple[torch.Tensor, torch.Tensor, torch.Tensor], kl_coef: float, estimator: KLEstimator
+) -> None:
+    logp, ref, mask = episode
+    no_reward = torch.zeros(mask.shape[0], dtype=logp.dtype)
+    penalties = token_rewards(no_reward, logp, ref, mask, kl_coef, estimator)
+    assert bool((penalties <= 0.0).all())
+
+
 # --- whiten ---------------------------------------------------------------------------------------------------------
 
 
@@ -330,6 +380,8 @@ def test_off_policy_loss_clips_and_reports_approx_kl() -> None:
     out = ppo_policy_loss(logp, old, t([[1.0, -1.0, 5.0]]), torch.tensor([[True, True, False]]), 0.2, 0.2)
     assert_close(out.loss, (-1.2 + 1.0) / 2)  # the first ratio is capped at 1 + 0.2
     assert_close(out.clip_ratio, 0.5)
+    assert_close(out.clip_high, 0.5)  # A > 0 and the ratio above 1.2: clipped at the high end
+    assert_close(out.clip_low, 0.0)
     assert_close(out.approx_kl, (0.5 - math.log(1.5)) / 2)  # (r - 1) - log r
     assert_close(out.ratio_mean, 1.25)
 

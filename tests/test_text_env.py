@@ -3,10 +3,12 @@
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rlvr.envs.core.task import DatasetSource, FunctionSource, Task
 from rlvr.envs.core.templates import PromptTemplate
-from rlvr.envs.core.text_env import EnvConfig, TextEnv, retry_feedback, step_batch
+from rlvr.envs.core.text_env import EnvConfig, TextEnv, combine_turn_rewards, retry_feedback, step_batch
 from rlvr.verifiers import AnswerFormat, Rubric, Score, Status
 
 
@@ -224,3 +226,76 @@ def test_step_batch_refuses_what_step_refuses():
         step_batch([env], ["x", "y"])
     with pytest.raises(TypeError, match="completion text"):
         step_batch([env], [3])
+
+
+# --- an episode's reward from its turns' rewards ------------------------------------------------------------
+
+
+def test_the_last_rule_gives_the_final_turns_reward():
+    assert combine_turn_rewards([0.5, 1.0], "last", 0.9, 0.0) == 1.0
+    assert combine_turn_rewards([1.0], "last", 0.9, 0.0) == 1.0
+    assert combine_turn_rewards([1.0, 0.0], "last", 0.9, 0.0) == 0.0
+
+
+def test_the_discounted_rule_moves_the_final_reward_toward_the_lowest_per_extra_turn():
+    assert combine_turn_rewards([0.5, 1.0], "discounted", 0.5, 0.0) == 0.5
+    assert combine_turn_rewards([0.0, 0.0, 1.0], "discounted", 0.5, 0.0) == 0.25
+    assert combine_turn_rewards([0.0, 1.0], "discounted", 0.5, -1.0) == 0.0  # -1 + (1 - -1) * 0.5
+    assert combine_turn_rewards([1.0, -1.0], "discounted", 0.5, -1.0) == -1.0  # a failure stays the lowest
+    assert combine_turn_rewards([0.0, 1.0], "discounted", 1.0, 0.0) == 1.0
+
+
+def test_an_unjudged_turn_leaves_the_episode_unjudged():
+    for rule in ("last", "discounted"):
+        assert combine_turn_rewards([None, 1.0], rule, 0.9, 0.0) is None
+        assert combine_turn_rewards([1.0, None], rule, 0.9, 0.0) is None
+
+
+def test_combine_turn_rewards_refuses_what_it_cannot_combine():
+    with pytest.raises(ValueError, match="at least one turn"):
+        combine_turn_rewards([], "last", 0.9, 0.0)
+    with pytest.raises(ValueError, match="sum"):
+        combine_turn_rewards([1.0], "sum", 0.9, 0.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="turn_discount"):
+        combine_turn_rewards([1.0], "discounted", 0.0, 0.0)
+
+
+bounds = st.tuples(st.floats(-10, 10), st.floats(0, 10)).map(lambda pair: (pair[0], pair[0] + pair[1]))
+
+
+@given(
+    bounds=bounds,
+    shares=st.lists(st.floats(0, 1), min_size=1, max_size=8),
+    rule=st.sampled_from(["last", "discounted"]),
+    discount=st.floats(0.01, 1.0),
+)
+def test_episode_reward_stays_in_range_and_never_grows_with_the_turns_taken(bounds, shares, rule, discount):
+    low, high = bounds
+    rewards = [low + share * (high - low) for share in shares]
+    reward = combine_turn_rewards(rewards, rule, discount, low)
+    tolerance = 1e-9 * (1 + abs(low) + abs(high))
+    assert low - tolerance <= reward <= high + tolerance
+    slower = combine_turn_rewards([low, *rewards], rule, discount, low)  # the same final reward, one turn later
+    assert slower <= reward + tolerance
+
+
+def test_env_config_documents_and_checks_the_episode_reward_rule():
+    assert EnvConfig().episode_reward == "last" and EnvConfig().turn_discount == 0.9
+    for name in ("episode_reward", "turn_discount"):
+        assert EnvConfig.model_fields[name].description
+    with pytest.raises(Exception, match="episode_reward"):
+        EnvConfig(episode_reward="sum")
+    with pytest.raises(Exception, match="turn_discount"):
+        EnvConfig(turn_discount=0.0)
+    with pytest.raises(Exception, match="turn_discount"):
+        EnvConfig(turn_discount=1.5)
+
+
+def test_episode_reward_applies_the_envs_rule_from_its_lowest_reward():
+    rubric = Rubric({"accuracy": (exact, 1.0), "style": (exact, -0.5)})  # rewards from -0.5 to 1.0
+    config = EnvConfig(max_turns=3, episode_reward="discounted", turn_discount=0.5)
+    env = TextEnv(FunctionSource(make_word), rubric, TEMPLATE, config)
+    assert env.reward_range == (-0.5, 1.0)
+    assert env.episode_reward([0.5]) == 0.5
+    assert env.episode_reward([-0.5, 0.5]) == 0.0  # -0.5 + (0.5 + 0.5) * 0.5
+    assert make_env(max_turns=3).episode_reward([0.0, 1.0]) == 1.0  # the default rule: the last turn's

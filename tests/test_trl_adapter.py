@@ -14,7 +14,6 @@ from rlvr.trainers.cli.train import TRAINERS
 pytest.importorskip("trl")
 
 from rlvr.trainers.algorithms.trl_adapter import (
-    LOSS_TYPES,
     TRLConfigError,
     check_supported,
     env_data,
@@ -42,7 +41,10 @@ def test_train_command_with_trl_runs_and_reports_accuracy(tmp_path):
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     train = [line for line in lines if line["split"] == "train" and "reward" in line]
     assert [line["step"] for line in train] == [1, 2]
-    assert {"reward", "reward_std", "kl", "completions/mean_length"} <= set(train[0])
+    # the names the grpo and ppo trainers log, with the criteria through TRL's log_metric
+    named = {"reward", "reward_std", "kl", "completions/mean_length", "clip_ratio/region_mean", "frac_reward_zero_std"}
+    assert named | {"rewards/accuracy/mean", "rewards/accuracy/std"} <= set(train[0])
+    assert not any(name.startswith("rewards/rlvr_") for line in train for name in line)  # repeats of reward
     assert [line["step"] for line in lines if line["split"] == "eval"] == [0, 2]
     assert (run / "final" / "config.json").exists() and (run / "curves.png").exists()
 
@@ -52,6 +54,12 @@ def test_train_command_with_trl_runs_and_reports_accuracy(tmp_path):
     [
         ("fsdp", True, "fsdp"),
         ("filter_zero_std_groups", True, "filter_zero_std_groups"),
+        ("dynamic_sampling", True, "dynamic_sampling"),
+        ("kl_penalty", "reward", "kl_penalty"),
+        ("kl_estimator", "k1", "kl_estimator"),
+        ("async_rollouts", True, "async_rollouts"),
+        ("stop", ["\n"], "stop"),
+        ("importance_sampling_correction", True, "importance_sampling_correction"),
         ("device", "cuda:1", "device"),
         ("env_options", {"max_turns": 2}, "max_turns"),
     ],
@@ -87,7 +95,11 @@ def test_fields_map_onto_trl_config(tmp_path):
         beta=0.0,
         epsilon=0.2,
         epsilon_high=0.28,
-        loss_aggregation="constant",
+        loss_type="dr_grpo",
+        importance_sampling_level="sequence",
+        mask_truncated_completions=True,
+        top_k=5,
+        min_p=0.1,
         scale_rewards="none",
         learning_rate=3e-6,
         lr_scheduler="cosine",
@@ -101,12 +113,13 @@ def test_fields_map_onto_trl_config(tmp_path):
     assert args.num_generations == 6 and args.per_device_train_batch_size == 12
     assert args.gradient_accumulation_steps == 2 and args.generation_batch_size == 24
     assert args.max_steps == 10 and args.num_iterations == 2
-    assert (args.max_completion_length, args.temperature, args.top_p, args.top_k) == (12, 0.7, 0.9, 0)
+    assert (args.max_completion_length, args.temperature, args.top_p, args.top_k, args.min_p) == (12, 0.7, 0.9, 5, 0.1)
+    assert args.importance_sampling_level == "sequence" and args.mask_truncated_completions
+    assert not args.vllm_importance_sampling_correction
     assert (args.beta, args.epsilon, args.epsilon_high) == (0.0, 0.2, 0.28)
     assert args.loss_type == "dr_grpo" and args.scale_rewards == "none"
     assert args.learning_rate == 3e-6 and args.lr_scheduler_type == "cosine" and args.warmup_steps == 1
     assert args.use_cpu and not args.bf16 and args.save_strategy == "no" and args.report_to == []
-    assert LOSS_TYPES == {"sequence_mean": "grpo", "token_mean": "dapo", "constant": "dr_grpo"}
 
 
 def test_trl_and_grpo_see_the_same_env():
@@ -127,3 +140,28 @@ def test_trl_and_grpo_see_the_same_env():
             assert got == pytest.approx(expected)
             rewards_seen.add(got)
     assert len(rewards_seen) > 1  # the candidates exercise both a right and a wrong answer
+
+
+def test_the_reward_function_logs_each_criterion_through_trls_log_metric():
+    config = GRPOConfig(env="rlvr/Arithmetic-v0", env_options={"template": "r1", "level": 1}, steps=1)
+    dataset, reward = env_data(config)
+    rows = [dataset[0], dataset[1]]
+    right = f"<think>x</think>\n<answer>{rows[0]['answer']}</answer>"
+    logged: dict[str, float] = {}
+    reward(
+        [r["prompt"] for r in rows],
+        [right, "no idea"],
+        task=[r["task"] for r in rows],
+        log_metric=lambda name, value: logged.__setitem__(name, value),
+    )
+    env = envs.make(config.env, **config.env_options)
+    criteria = set(env.unwrapped.rubric.weights)
+    assert {f"rewards/{name}/mean" for name in criteria} | {f"rewards/{name}/std" for name in criteria} == set(logged)
+    assert logged["rewards/accuracy/mean"] == 0.5  # one right answer of two
+    assert logged["rewards/accuracy/std"] == pytest.approx(2**-0.5)
+
+
+def test_the_soft_overlong_punishment_is_trls_own_and_other_penalties_are_refused(tmp_path):
+    with pytest.raises(TRLConfigError, match="overlong_penalty"):
+        check_supported(GRPOConfig(overlong_buffer=2, overlong_penalty=0.5, max_new_tokens=8))
+    check_supported(GRPOConfig(overlong_buffer=2, max_new_tokens=8))  # penalty 1: TRL's reward function

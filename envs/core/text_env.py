@@ -6,12 +6,19 @@ single-turn family ends there (``terminated=True``). A multi-turn family gives
 feedback (for example "not accepted, try again"), which becomes the next
 observation, until the feedback function has nothing more to say
 (``terminated``) or ``max_turns`` completions have been made (``truncated``).
+
+A multi-turn episode's reward is one number made from its turns' rewards by
+the rule the env's config names (``combine_turn_rewards``): the last turn's
+reward (``last``, the default) or the last turn's discounted toward the lowest
+reward per extra turn (``discounted``). Never their sum: a sum pays more for a
+half-right answer followed by a right one than for the right answer at once,
+and leaves the env's reward range.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,10 +29,21 @@ from rlvr.envs.core.templates import PromptTemplate
 from rlvr.verifiers.rubric import Rubric, RubricResult
 from rlvr.verifiers.score import Status
 
-__all__ = ["EnvConfig", "Feedback", "TextEnv", "retry_feedback", "step_batch"]
+__all__ = [
+    "EnvConfig",
+    "EpisodeRewardRule",
+    "Feedback",
+    "TextEnv",
+    "combine_turn_rewards",
+    "retry_feedback",
+    "step_batch",
+]
 
 Feedback = Callable[[Task, str, RubricResult], "str | None"]
 """``(task, completion, result) -> next observation``, or None to end the episode."""
+
+EpisodeRewardRule = Literal["last", "discounted"]
+"""How a multi-turn episode's reward comes from its turns' rewards (see ``combine_turn_rewards``)."""
 
 
 class EnvConfig(BaseModel):
@@ -40,6 +58,61 @@ class EnvConfig(BaseModel):
     max_completion_chars: int = Field(
         1 << 20, ge=1, description="Action space bound, in characters. Longer completions are still scored."
     )
+    episode_reward: EpisodeRewardRule = Field(
+        "last",
+        description=(
+            "How a multi-turn episode's reward comes from its turns' rewards: 'last' (the final turn's reward) or "
+            "'discounted' (the final turn's reward, moved toward the lowest reward by turn_discount per extra turn). "
+            "Never the sum, which would pay more for solving at a later turn than at the first."
+        ),
+    )
+    turn_discount: float = Field(
+        0.9,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "With episode_reward='discounted', the factor on (reward - lowest reward) per turn after the first: "
+            "a solve at turn t earns lowest + (highest - lowest) * turn_discount ** (t - 1). 1 is the 'last' rule."
+        ),
+    )
+
+
+def combine_turn_rewards(
+    rewards: Sequence[float | None], rule: EpisodeRewardRule, discount: float, low: float
+) -> float | None:
+    """One episode's reward from its turns' rewards, in order.
+
+    Args:
+        rewards: each turn's step reward; None where a verifier could not judge.
+        rule: ``last``: the final turn's reward. ``discounted``: the final
+            turn's reward moved toward ``low`` by ``discount`` per turn after
+            the first, ``low + (r_last - low) * discount ** (turns - 1)``.
+        discount: in (0, 1]; used by ``discounted`` only.
+        low: the lowest reward a turn can get (the env's ``reward_range[0]``).
+
+    Returns:
+        The episode's reward; None when any turn's reward is None (the episode
+        should be skipped, as a single unjudged step is). With every reward in
+        ``[low, high]`` the result is in ``[low, high]``, and for the same final
+        reward it never grows with the number of turns (a later solve never
+        earns more than an earlier one), whatever the sign of ``low``.
+
+    Raises:
+        ValueError: no rewards, an unknown rule, or a discount outside (0, 1].
+    """
+    if not rewards:
+        raise ValueError("an episode has at least one turn")
+    if rule not in ("last", "discounted"):
+        raise ValueError(f"unknown episode_reward rule {rule!r}; choose 'last' or 'discounted'")
+    if not 0.0 < discount <= 1.0:
+        raise ValueError(f"turn_discount must be in (0, 1], got {discount}")
+    judged = [float(reward) for reward in rewards if reward is not None]
+    if len(judged) < len(rewards):
+        return None
+    last = judged[-1]
+    if rule == "last":
+        return last
+    return low + (last - low) * discount ** (len(rewards) - 1)
 
 
 def retry_feedback(task: Task, completion: str, result: RubricResult) -> str | None:
@@ -72,6 +145,13 @@ class TextEnv(gym.Env[str, str]):
     (value, status, details), ``info["status"]`` is the first non-ok status,
     ``info["messages"]`` the conversation so far. ``reward`` is None when a
     verifier could not judge (the sample should be skipped, not trained on).
+
+    ``reward`` is the turn's; ``episode_reward(turn_rewards)`` gives the
+    episode's, by ``config.episode_reward``: the last turn's reward, or (with
+    ``discounted``) the last turn's moved toward the lowest reward by
+    ``config.turn_discount`` per extra turn. It stays in ``reward_range`` and a
+    later solve never earns more than an earlier one; trainers take it rather
+    than summing the turns.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012  (gymnasium's own convention)
@@ -104,6 +184,15 @@ class TextEnv(gym.Env[str, str]):
     def reward_range(self) -> tuple[float, float]:
         """Lowest and highest reward of one step (from the rubric's weights)."""
         return self.rubric.reward_range
+
+    def episode_reward(self, turn_rewards: Sequence[float | None]) -> float | None:
+        """The episode's reward from its turns' step rewards, in order, by ``config.episode_reward``.
+
+        See ``combine_turn_rewards``; the lowest reward is ``reward_range[0]``.
+        None when any turn's reward is None.
+        """
+        config = self.config
+        return combine_turn_rewards(turn_rewards, config.episode_reward, config.turn_discount, self.reward_range[0])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)

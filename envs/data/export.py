@@ -128,7 +128,9 @@ def reward_function(
         other columns (and TRL's extra arguments) are ignored. A completion is
         a string, or a list of chat messages, of which the last assistant
         message is scored. ``f.__name__`` is ``rlvr_<name>`` (``rlvr_arithmetic``),
-        the name TRL logs the reward under.
+        the name TRL logs the reward under. Given TRL's ``log_metric`` keyword,
+        it also logs ``rewards/<criterion>/mean`` and ``/std`` for each rubric
+        criterion over the judged completions of the call.
 
     Raises:
         envs.UnknownEnvError: ``env_id`` is not registered (lists the valid ids).
@@ -159,6 +161,10 @@ def reward_function(
             raise ValueError(f"{env_id}: {len(completions)} completions but {len(task)} tasks")
         texts = [completion_text(completion) for completion in completions]
         results = rubric.score_batch(texts, [load(task_json) for task_json in task])  # judged concurrently
+        log_metric = columns.get("log_metric")
+        if callable(log_metric):  # TRL's hook: each rubric criterion's mean and std, as rlvr's trainers log them
+            for name, value in _criterion_stats(results).items():
+                log_metric(name, value)
         return [none_reward if result.reward is None else result.reward for result in results]
 
     reward.__name__ = reward.__qualname__ = _function_name(env_id)
@@ -216,3 +222,19 @@ def _build(env_id: str, template: str | PromptTemplate | None, options: Mapping[
             )
         options["template"] = template
     return entry(env_id).build(**options)
+
+
+def _criterion_stats(results: Sequence[Any]) -> dict[str, float]:
+    """``rewards/<criterion>/mean`` and ``/std`` (unbiased; NaN below two values) over judged criterion scores."""
+    values: dict[str, list[float]] = {}
+    for result in results:
+        for name, score in result.scores.items():
+            if score.value is not None:
+                values.setdefault(name, []).append(float(score.value))
+    stats: dict[str, float] = {}
+    for name, found in sorted(values.items()):
+        mean = sum(found) / len(found)
+        stats[f"rewards/{name}/mean"] = mean
+        spread = sum((v - mean) ** 2 for v in found) / (len(found) - 1) if len(found) > 1 else math.nan
+        stats[f"rewards/{name}/std"] = math.sqrt(spread) if len(found) > 1 else math.nan
+    return stats

@@ -18,6 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rlvr.envs.core.plugins import EnvModules
+from rlvr.trainers.losses.grpo_loss import LossType
+from rlvr.trainers.losses.kl import KLEstimator
 
 __all__ = ["GRPOConfig", "LoraSettings", "PPOConfig", "TrainerConfig", "TrainerConfigError", "load_config_file"]
 
@@ -63,6 +65,14 @@ class TrainerConfig(EnvModules):
     max_new_tokens: int = Field(64, ge=1, description="Generation budget per turn, in tokens.")
     temperature: float = Field(1.0, ge=0.0, description="Sampling temperature; also divides logits for log-probs.")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    top_k: int = Field(0, ge=0, description="Sample from the k most likely tokens only (0: no limit).")
+    min_p: float = Field(
+        0.0, ge=0.0, le=1.0, description="Drop tokens less likely than min_p times the most likely one (0: off)."
+    )
+    stop: list[str] = Field(
+        default_factory=list,
+        description="Stop strings: a completion ends with the token that completes one (it is kept and trained on).",
+    )
     use_chat_template: bool | None = Field(
         None, description="Render prompts with the tokenizer's chat template; None: when it has one."
     )
@@ -158,13 +168,81 @@ class GRPOConfig(TrainerConfig):
         0.04, ge=0.0, description="Weight of the k3 KL penalty to the frozen reference; 0 loads no reference."
     )
     num_iterations: int = Field(1, ge=1, description="mu: optimizer steps per batch, with the old log-probs fixed.")
-    loss_aggregation: Literal["sequence_mean", "token_mean", "constant"] = Field(
-        "sequence_mean",
-        description="Per-sequence mean (GRPO paper), token mean (DAPO), or a constant divisor (Dr. GRPO).",
+    loss_type: LossType = Field(
+        "grpo",
+        description="TRL's loss types: 'grpo' (per-sequence mean, DeepSeekMath), 'dapo' (token mean over the batch, "
+        "DAPO), 'bnpo' (token mean per micro-batch), 'dr_grpo' (sum over a constant, Dr. GRPO), 'cispo' "
+        "(clipped importance-sampling weights, MiniMax-M1; epsilon_high is the weight cap).",
+    )
+    importance_sampling_level: Literal["token", "sequence"] = Field(
+        "token",
+        description="One probability ratio per token (PPO, GRPO) or per completion, the geometric mean of its "
+        "tokens' (GSPO, Zheng et al. 2025; use with small clip ranges such as 3e-4 / 4e-4).",
+    )
+    kl_estimator: KLEstimator = Field(
+        "k3", description="Estimator of the KL to the reference (Schulman 2020): k1, k2 or k3 (GRPO's)."
+    )
+    kl_penalty: Literal["loss", "reward"] = Field(
+        "loss",
+        description="Where beta's KL goes: a term of the loss (GRPO), or subtracted from each completion's reward "
+        "before the advantages, summed over its tokens (as PPO-style RLHF does).",
     )
     filter_zero_std_groups: bool = Field(
         False, description="Drop groups whose rewards are all equal (no signal) from the loss; they are counted."
     )
+    dynamic_sampling: bool = Field(
+        False,
+        description="DAPO's dynamic sampling: drop groups whose rewards are all equal and sample more prompts until "
+        "the step has prompts_per_step informative groups (at most max_sampling_rounds rounds).",
+    )
+    max_sampling_rounds: int = Field(
+        4, ge=1, description="Dynamic sampling: rounds of prompts_per_step prompts sampled at most per step."
+    )
+    mask_truncated_completions: bool = Field(
+        False, description="DAPO's overlong filtering: completions that hit max_new_tokens are left out of the loss."
+    )
+    overlong_buffer: int = Field(
+        0,
+        ge=0,
+        description="DAPO's soft overlong punishment: in the last overlong_buffer tokens of the budget the reward "
+        "falls linearly by up to overlong_penalty (0: off).",
+    )
+    overlong_penalty: float = Field(1.0, ge=0.0, description="Largest soft overlong punishment, in reward units.")
+    importance_sampling_correction: bool = Field(
+        False,
+        description="Truncated importance sampling (Yao et al. 2025): weigh each token's loss by "
+        "min(pi_trainer / pi_sampler, importance_sampling_cap), correcting the gap between the sampler's "
+        "probabilities (other kernels, truncated sampling, async rollouts) and the trainer's.",
+    )
+    importance_sampling_cap: float = Field(
+        2.0, gt=0.0, description="C of truncated importance sampling: the largest per-token weight."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _loss_aggregation_alias(cls, data: Any) -> Any:
+        """``loss_aggregation`` (the former field) names the same losses: sequence_mean, token_mean, constant."""
+        if isinstance(data, dict) and "loss_aggregation" in data:
+            data = dict(data)
+            legacy = data.pop("loss_aggregation")
+            mapped = {"sequence_mean": "grpo", "token_mean": "dapo", "constant": "dr_grpo"}.get(legacy)
+            if mapped is None:
+                raise ValueError(
+                    f"loss_aggregation={legacy!r}: expected sequence_mean, token_mean or constant (or use loss_type)"
+                )
+            if data.setdefault("loss_type", mapped) != mapped:
+                raise ValueError(f"loss_aggregation={legacy!r} contradicts loss_type={data['loss_type']!r}")
+        return data
+
+    @model_validator(mode="after")
+    def _check_losses(self) -> GRPOConfig:
+        if self.loss_type == "cispo" and self.epsilon_high is None:
+            raise ValueError("loss_type='cispo' caps each weight at epsilon_high: set it (MiniMax-M1 uses 5.0)")
+        if self.overlong_buffer >= self.max_new_tokens:
+            raise ValueError(
+                f"overlong_buffer={self.overlong_buffer} must be below max_new_tokens={self.max_new_tokens}"
+            )
+        return self
 
     @property
     def kl_weight(self) -> float:
@@ -187,7 +265,29 @@ class PPOConfig(TrainerConfig):
         1, ge=1, description="Completions per prompt; PPO needs no groups (1), more samples each prompt again."
     )
     kl_coef: float = Field(
-        0.05, ge=0.0, description="KL penalty per token in the reward (InstructGPT's beta); 0 loads no reference."
+        0.05,
+        ge=0.0,
+        description="KL penalty per token in the reward (InstructGPT's beta); 0 loads no reference. "
+        "With adaptive_kl, the coefficient the run starts from.",
+    )
+    kl_estimator: Literal["k1", "k2", "k3"] = Field(
+        "k1",
+        description="Per-token KL estimator of the penalty (Schulman 2020, 'Approximating KL Divergence'): "
+        "k1 = log pi - log pi_ref (the classic, unbiased, negative on some tokens), k2 = (log ratio)^2 / 2 "
+        "(biased, low variance, >= 0), k3 = exp(x) - x - 1 with x = log pi_ref - log pi (unbiased, >= 0).",
+    )
+    adaptive_kl: bool = Field(
+        False,
+        description="Adapt kl_coef after each batch to keep the KL near target_kl (Ziegler et al. 2019): "
+        "kl_coef *= 1 + clip(kl / target_kl - 1, -0.2, 0.2) * sequences / kl_horizon.",
+    )
+    target_kl: float = Field(
+        6.0, gt=0.0, description="adaptive_kl's target: KL to the reference in nats per sequence (summed over tokens)."
+    )
+    kl_horizon: int = Field(
+        10000,
+        ge=1,
+        description="adaptive_kl's horizon in sequences: a batch of n moves kl_coef by at most 0.2 * n / kl_horizon.",
     )
     gamma: float = Field(1.0, ge=0.0, le=1.0, description="Discount per generated token in GAE.")
     lam: float = Field(0.95, ge=0.0, le=1.0, description="GAE's lambda: 0 is one-step TD, 1 is Monte Carlo.")
@@ -215,6 +315,13 @@ class PPOConfig(TrainerConfig):
             raise ValueError(
                 f"gradient_accumulation_steps={self.gradient_accumulation_steps} must divide the mini-batch "
                 f"of {mini_batch} completions (prompts_per_step * group_size / num_mini_batches)"
+            )
+        if self.adaptive_kl and self.kl_coef == 0.0:
+            raise ValueError("adaptive_kl scales kl_coef, which stays 0 from 0: set kl_coef > 0 to start from")
+        if self.adaptive_kl and batch >= 5 * self.kl_horizon:
+            raise ValueError(
+                f"kl_horizon={self.kl_horizon} must exceed prompts_per_step * group_size / 5 = {batch / 5}: "
+                "a batch could otherwise take kl_coef to zero or below"
             )
         return self
 

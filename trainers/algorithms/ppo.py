@@ -8,14 +8,22 @@ environment. One step:
    each (1 by default: PPO needs no groups) and step the envs for rewards;
 2. score the batch without gradients: the sampling policy's log-probs, the
    frozen reference's, and the critic's value of every token's state;
-3. per-token rewards: ``-kl_coef * (log pi - log pi_ref)`` on every generated
-   token, the verifier's reward on the last (``ppo_loss.token_rewards``);
+3. per-token rewards: ``-kl_coef * kl_t`` on every generated token, with
+   ``kl_t`` the ``kl_estimator`` (k1 = ``log pi - log pi_ref`` by default) of
+   KL(policy || reference), and the verifier's reward on the last
+   (``ppo_loss.token_rewards``);
 4. GAE over the generated tokens gives advantages and the critic's targets
    (``ppo_loss.gae``), and the advantages are whitened over the batch;
 5. ``ppo_epochs`` passes over the batch, each shuffled into
    ``num_mini_batches`` mini-batches; each mini-batch is one optimizer step
    on the clipped policy loss plus the clipped value loss (minus
-   ``entropy_coef`` times the entropy).
+   ``entropy_coef`` times the entropy);
+6. with ``adaptive_kl``, the coefficient moves towards keeping the batch's KL
+   (nats per sequence) at ``target_kl`` (Ziegler et al. 2019;
+   ``kl_controller.adaptive_kl_coef``); the next step's rewards use the new
+   one. The current coefficient is the trainer's state: logged each step as
+   ``kl_coef`` (the one this step's rewards used), saved in every checkpoint
+   and restored on resume.
 
 The critic (``rlvr.trainers.models.value_model.ValueModel``) starts from the policy's
 own starting weights, loaded again so that it has its own copy, with a
@@ -36,7 +44,9 @@ models are wrapped in DistributedDataParallel; FSDP is not supported here.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import torch
@@ -50,7 +60,9 @@ from rlvr.trainers.algorithms.rl_trainer import (
     episode_metrics,
     episode_rewards,
 )
-from rlvr.trainers.losses.grpo_loss import aggregate, k3_kl
+from rlvr.trainers.losses.grpo_loss import aggregate
+from rlvr.trainers.losses.kl import kl_estimate
+from rlvr.trainers.losses.kl_controller import adaptive_kl_coef, sequence_kl
 from rlvr.trainers.losses.ppo_loss import clipped_value_loss, gae, ppo_policy_loss, token_rewards, whiten
 from rlvr.trainers.models.logprobs import TokenBatch, token_logprobs
 from rlvr.trainers.models.value_model import ValueModel, token_values
@@ -79,13 +91,31 @@ class PPOTrainer(RLTrainer):
             {"params": list(self.critic.parameters()), "lr": config.critic_learning_rate or config.learning_rate}
         )
         self.make_scheduler(config.ppo_epochs * config.num_mini_batches)
+        # The live KL coefficient: config.kl_coef, moved after each step under adaptive_kl.
+        # (config.kl_weight, the starting value, decides whether a reference model is loaded.)
+        self.kl_coef = config.kl_coef
 
     def checkpoint_modules(self) -> dict[str, nn.Module]:
         """The shared trainer's modules and the critic (``critic.*`` weights in the checkpoint)."""
         return {**super().checkpoint_modules(), "critic": self.critic}
 
+    def trainer_state(self) -> dict[str, Any]:
+        """The live KL coefficient (``kl_coef``, reward units per nat), for the checkpoint."""
+        return {"kl_coef": self.kl_coef}
+
+    def load_trainer_state(self, state: dict[str, Any]) -> None:
+        """Under ``adaptive_kl``, continue from the checkpoint's coefficient; otherwise keep the config's.
+
+        A checkpoint that saved no coefficient leaves the config's ``kl_coef``.
+        """
+        if self.config.adaptive_kl and "kl_coef" in state:
+            self.kl_coef = float(state["kl_coef"])
+
     def train_step(self) -> dict[str, float]:
-        """Sample one batch, compute GAE advantages with the critic, run the PPO epochs on it."""
+        """Sample one batch, compute GAE advantages with the critic, run the PPO epochs on it.
+
+        Then, under ``adaptive_kl``, update the KL coefficient from the batch's KL.
+        """
         config = self.config
         rollout = self.next_rollout()
         episodes = rollout.episodes
@@ -102,7 +132,12 @@ class PPOTrainer(RLTrainer):
         ref_logp = self.reference_logprobs(batch)
         ref_or_old = ref_logp if ref_logp is not None else old_logp
         old_values = self._values_no_grad(batch)
-        per_token = token_rewards(rewards, old_logp, ref_or_old, mask, config.kl_coef)
+        kl_coef = self.kl_coef
+        per_token = token_rewards(rewards, old_logp, ref_or_old, mask, kl_coef, config.kl_estimator)
+        token_kl = kl_estimate(old_logp, ref_or_old, config.kl_estimator)
+        batch_kl, sequences = self._batch_kl(token_kl, mask)
+        if config.adaptive_kl:
+            self.kl_coef = adaptive_kl_coef(kl_coef, batch_kl, config.target_kl, sequences, config.kl_horizon)
         advantages, returns = gae(per_token, old_values, mask, config.gamma, config.lam)
         if config.whiten_advantages:
             advantages = whiten(advantages, mask)
@@ -119,13 +154,15 @@ class PPOTrainer(RLTrainer):
         update_metrics = {name: total / updates for name, total in sums.items()}
 
         step_metrics = {
-            "kl": float(aggregate(k3_kl(old_logp, ref_or_old), mask, "token_mean")),
+            "kl": float(aggregate(token_kl, mask, "token_mean")),  # nats per token, with kl_estimator
+            "kl_per_sequence": batch_kl,  # nats per sequence: what adaptive_kl compares with target_kl
+            "kl_coef": kl_coef,  # the coefficient this step's rewards used
             "non_score_reward": float((per_token.sum(dim=1) - rewards).mean()),  # the KL penalties alone
             "values/mean": float(aggregate(old_values, mask, "token_mean")),
             "returns/mean": float(aggregate(returns, mask, "token_mean")),
             "explained_variance": _explained_variance(old_values, returns, mask),
         }
-        return self.dist.mean({**episode_metrics(episodes, self.high), **step_metrics, **update_metrics})
+        return self.dist.mean({**episode_metrics(episodes), **step_metrics, **update_metrics})
 
     def _optimizer_step(
         self,
@@ -139,7 +176,8 @@ class PPOTrainer(RLTrainer):
         """One optimizer step of policy and critic on the mini-batch ``rows``, in micro-batches."""
         config = self.config
         total_tokens = max(float(batch.loss_mask[rows].sum()), 1.0)
-        sums = {"loss": 0.0, "value_loss": 0.0, "clip_ratio": 0.0, "value_clip_ratio": 0.0, "approx_kl": 0.0}
+        sums = {"loss": 0.0, "value_loss": 0.0, "value_clip_ratio": 0.0, "approx_kl": 0.0}
+        sums.update({"clip_ratio/low_mean": 0.0, "clip_ratio/high_mean": 0.0, "clip_ratio/region_mean": 0.0})
         sums["entropy"] = 0.0
         for part_rows in rows.chunk(config.gradient_accumulation_steps):
             part = batch.select(part_rows)
@@ -163,12 +201,24 @@ class PPOTrainer(RLTrainer):
             (loss * share).backward()
             sums["loss"] += float(policy.loss.detach()) * share
             sums["value_loss"] += float(value_loss.detach()) * share
-            sums["clip_ratio"] += float(policy.clip_ratio) * share
+            sums["clip_ratio/low_mean"] += float(policy.clip_low) * share
+            sums["clip_ratio/high_mean"] += float(policy.clip_high) * share
+            sums["clip_ratio/region_mean"] += float(policy.clip_ratio) * share
             sums["value_clip_ratio"] += float(value_clip) * share
             sums["approx_kl"] += float(policy.approx_kl) * share
             sums["entropy"] += float(mean_entropy.detach()) * share
         stepped = self.clip_and_step(list(self.policy.parameters()), list(self.critic.parameters()))
         return {**sums, **stepped}
+
+    def _batch_kl(self, token_kl: torch.Tensor, mask: torch.Tensor) -> tuple[float, int]:
+        """The step's KL over all processes: (mean over sequences of their summed KL, in nats; sequences).
+
+        Every process gets the same numbers, so their coefficients stay equal. NaN KL when there is no sequence.
+        """
+        per_sequence = sequence_kl(token_kl, mask)
+        totals = self.dist.mean({"sum": float(per_sequence.sum()), "count": float(len(per_sequence))})
+        sequences = round(totals["count"] * self.dist.world_size)
+        return (totals["sum"] / totals["count"] if sequences else math.nan), sequences
 
     def _values_no_grad(self, batch: TokenBatch) -> torch.Tensor:
         """``[B, L - 1]`` critic values of ``batch`` in eval mode, micro-batch by micro-batch."""

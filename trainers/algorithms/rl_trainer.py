@@ -141,9 +141,9 @@ class RLTrainer:
 
     def _sample_batch(self, model: Any, step: int) -> Rollout:
         """Step ``step``'s episodes sampled by ``model``, with ``model``'s log-probs of them (background thread)."""
-        episodes = self.collect(step, self._behaviour_engine)
+        episodes, stats = self.sample_step(step, self._behaviour_engine)
         batch = self.padded(episodes)
-        return Rollout(episodes, batch, self.logprobs_no_grad(model, batch))
+        return Rollout(episodes, batch, self.logprobs_no_grad(model, batch), self.sampler_logprobs(episodes), stats)
 
     def make_scheduler(self, optimizer_steps_per_step: int) -> None:
         """The learning-rate schedule over the run, for every parameter group of the optimizer."""
@@ -209,7 +209,9 @@ class RLTrainer:
         resumed = self._resume()
         log = None
         if self.dist.is_main:
-            resume_step = self.step if resumed else None
+            # Resumed: keep the lines up to the checkpoint's step. Started afresh (no checkpoint, or resume off):
+            # keep none, so a run killed before its first checkpoint and started again does not log twice.
+            resume_step = self.step if resumed else -1
             log = MetricsLogger(self.output_dir, tensorboard=config.tensorboard, resume_step=resume_step)
         eval_before = self._evaluate()
         if log and not resumed:
@@ -260,24 +262,58 @@ class RLTrainer:
         next step's batch starts sampling before this returns.
         """
         if self.rollouts is None:
-            episodes = self.collect(self.step, self.engine)
-            return Rollout(episodes, self.padded(episodes))
+            episodes, stats = self.sample_step(self.step, self.engine)
+            return Rollout(episodes, self.padded(episodes), None, self.sampler_logprobs(episodes), stats)
         next_step = self.step + 1 if self.step + 1 < self.config.steps else None
         return self.rollouts.take(self.step, self.policy, next_step)
 
-    def collect(self, step: int, engine: Any) -> list[Episode]:
+    def sample_step(self, step: int, engine: Any) -> tuple[list[Episode], dict[str, float]]:
+        """The episodes step ``step`` trains on, and metrics of their sampling (none here).
+
+        One round of ``collect``; a subclass may sample more (GRPO's dynamic sampling). Runs on the
+        background thread under ``async_rollouts``: it must depend only on ``step`` and ``engine``.
+        """
+        return self.collect(step, engine), {}
+
+    def collect(self, step: int, engine: Any, round_: int = 0) -> list[Episode]:
         """This process's episodes of ``step``: its share of the step's prompts, ``group_size`` each, from ``engine``.
 
         Episodes come prompt by prompt, the ``group_size`` completions of a prompt next to each other.
-        The prompts and the sampling seed depend only on the run's seed and ``step``.
+        The prompts and the sampling seed depend only on the run's seed, ``step`` and ``round_`` (the
+        sampling round within the step: 0, or more under dynamic sampling), so a resumed run draws the same.
         """
         config = self.config
-        seeds = np.random.default_rng([config.seed, step]).integers(0, 2**31, config.prompts_per_step)
+        key = [config.seed, step] if round_ == 0 else [config.seed, step, round_]
+        seeds = np.random.default_rng(key).integers(0, 2**31, config.prompts_per_step)
         local_seeds = shard(seeds.tolist(), self.dist)
         params = SamplingParams(
-            config.max_new_tokens, config.temperature, config.top_p, seed=_mix(config.seed, step, self.dist.rank)
+            config.max_new_tokens,
+            config.temperature,
+            config.top_p,
+            seed=_mix(config.seed, step, self.dist.rank, round_),
+            top_k=config.top_k,
+            min_p=config.min_p,
+            stop=tuple(config.stop),
+            logprobs=self.wants_sampler_logprobs,
         )
         return collect_episodes(self.envs, local_seeds, engine, self.renderer, params)
+
+    @property
+    def wants_sampler_logprobs(self) -> bool:
+        """Whether the rollout engine is asked for the log-probs of what it samples (a subclass's choice)."""
+        return False
+
+    def sampler_logprobs(self, episodes: list[Episode]) -> torch.Tensor | None:
+        """``[B, L - 1]`` the engine's log-probs of the episodes' generated tokens, aligned with ``padded``; or None.
+
+        None unless every episode carries them (``wants_sampler_logprobs``); 0 on tokens the model did not generate.
+        """
+        values = [e.sampler_logprobs for e in episodes]
+        if not values or any(v is None for v in values):
+            return None
+        width = max(len(e.token_ids) for e in episodes)
+        rows = [list(v or []) + [0.0] * (width - len(v or [])) for v in values]
+        return torch.tensor(rows, dtype=torch.float32)[:, 1:].to(self.device)
 
     def padded(self, episodes: list[Episode]) -> TokenBatch:
         """The episodes' tokens and loss masks, right-padded into one batch on the trainer's device."""
@@ -346,6 +382,14 @@ class RLTrainer:
             modules["behaviour"] = self.rollouts.behaviour
         return modules
 
+    def trainer_state(self) -> dict[str, Any]:
+        """Plain-JSON state of the algorithm outside the modules and the optimizer (e.g. PPO's adaptive KL
+        coefficient); saved with each checkpoint and handed to ``load_trainer_state`` on resume. None here."""
+        return {}
+
+    def load_trainer_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``trainer_state`` saved (an empty dict for checkpoints that saved none)."""
+
     def checkpoint_model(self) -> torch.nn.Module:
         """``checkpoint_modules`` as one module (the policy itself when it is alone)."""
         modules = self.checkpoint_modules()
@@ -394,6 +438,7 @@ class RLTrainer:
             "trainer": self.name,
             "modules": sorted(self.checkpoint_modules()),
             "config": self.config.model_dump(mode="json"),
+            "state": self.trainer_state(),
         }
         if self.config.fsdp:
             save_sharded_checkpoint(
@@ -433,6 +478,7 @@ class RLTrainer:
         load = load_sharded_checkpoint if is_sharded_checkpoint(path) else load_checkpoint
         state = load(path, model=self.checkpoint_model(), optimizer=self.optimizer, scheduler=self.scheduler)
         self.step = int(state["step"])
+        self.load_trainer_state(extra.get("state", {}))
         self.engine.update_weights(self.policy)
         return True
 
@@ -444,24 +490,33 @@ def episode_rewards(episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor
     return rewards, judged
 
 
-def episode_metrics(episodes: list[Episode], high: float) -> dict[str, float]:
-    """The rollout metrics every trainer logs, named as in TRL.
+def episode_metrics(episodes: list[Episode]) -> dict[str, float]:
+    """The rollout metrics every trainer logs, named and defined as in TRL's GRPOTrainer.
 
-    ``reward`` is the mean over judged episodes (NaN when none was judged),
-    ``accuracy`` the share with status ``ok``; lengths are in tokens;
-    ``skipped`` counts episodes the env could not judge (reward None);
-    ``rewards/<criterion>/mean`` per rubric criterion; ``reward_max`` is the
-    env's highest reward.
+    Over the judged episodes (reward not None): ``reward`` (mean), ``reward_std``
+    (std of the batch's rewards, unbiased, as TRL), ``reward_min``, ``reward_max``
+    (the batch's, NaN when none was judged). ``accuracy`` is the share with
+    status ``ok``; lengths are in generated tokens (``completions/*``, the
+    ``terminated`` ones over episodes that ended by themselves rather than at
+    the budget); ``skipped`` counts episodes the env could not judge;
+    ``rewards/<criterion>/mean`` and ``/std`` per rubric criterion.
     """
     lengths = torch.tensor([e.completion_tokens for e in episodes], dtype=torch.float32)
+    terminated = torch.tensor([e.completion_tokens for e in episodes if e.stopped], dtype=torch.float32)
     judged = [e.reward for e in episodes if e.reward is not None]
     metrics = {
         "reward": float(np.mean(judged)) if judged else math.nan,
+        "reward_std": float(np.std(judged, ddof=1)) if len(judged) > 1 else (0.0 if judged else math.nan),
+        "reward_min": float(np.min(judged)) if judged else math.nan,
+        "reward_max": float(np.max(judged)) if judged else math.nan,
         "accuracy": float(np.mean([e.status == "ok" for e in episodes])),
         "completions/mean_length": float(lengths.mean()),
         "completions/min_length": float(lengths.min()),
         "completions/max_length": float(lengths.max()),
         "completions/clipped_ratio": float(np.mean([not e.stopped for e in episodes])),
+        "completions/mean_terminated_length": float(terminated.mean()) if len(terminated) else 0.0,
+        "completions/min_terminated_length": float(terminated.min()) if len(terminated) else 0.0,
+        "completions/max_terminated_length": float(terminated.max()) if len(terminated) else 0.0,
         "num_turns": float(np.mean([e.turns for e in episodes])),
         "skipped": float(len(episodes) - len(judged)),
     }
@@ -469,16 +524,17 @@ def episode_metrics(episodes: list[Episode], high: float) -> dict[str, float]:
     for name in sorted(criteria):
         values = [v for e in episodes if (v := e.scores.get(name)) is not None]
         metrics[f"rewards/{name}/mean"] = float(np.mean(values)) if values else math.nan
-    metrics["reward_max"] = high
+        metrics[f"rewards/{name}/std"] = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
     return metrics
 
 
 # --- helpers --------------------------------------------------------------------
 
 
-def _mix(seed: int, step: int, rank: int = 0) -> int:
-    """A sampling seed for (run seed, step, process), distinct across all three."""
-    return int(np.random.default_rng([seed, step, rank, 1]).integers(0, 2**31))
+def _mix(seed: int, step: int, rank: int = 0, round_: int = 0) -> int:
+    """A sampling seed for (run seed, step, process, sampling round), distinct across all four."""
+    key = [seed, step, rank, 1] if round_ == 0 else [seed, step, rank, 1, round_]
+    return int(np.random.default_rng(key).integers(0, 2**31))
 
 
 def enable_gradient_checkpointing(model: Any) -> None:

@@ -17,10 +17,13 @@ How our fields become ``trl.GRPOConfig`` fields (``trl_arguments``):
 - ``max_new_tokens -> max_completion_length``, ``lr_scheduler -> lr_scheduler_type``,
   ``warmup_steps``, ``learning_rate``, ``weight_decay``, ``max_grad_norm``,
   ``beta``, ``epsilon``, ``epsilon_high``, ``num_iterations``, ``temperature``,
-  ``top_p`` (``top_k = 0``), ``entropy_coef``, ``scale_rewards``, ``seed``,
-  ``gradient_checkpointing`` keep their meaning;
-- ``loss_aggregation``: ``sequence_mean -> "grpo"``, ``token_mean -> "dapo"``
-  (tokens of the whole accumulated batch, as ours), ``constant -> "dr_grpo"``;
+  ``top_p``, ``top_k``, ``min_p``, ``entropy_coef``, ``scale_rewards``, ``seed``,
+  ``loss_type``, ``importance_sampling_level``, ``mask_truncated_completions``,
+  ``gradient_checkpointing`` keep their meaning (TRL's names);
+- ``overlong_buffer -> trl.rewards.get_soft_overlong_punishment`` as a second
+  reward function (TRL's punishment is ``overlong_penalty = 1``);
+- ``importance_sampling_correction`` -> TRL's ``vllm_importance_sampling_correction``
+  (``token_truncate`` at ``importance_sampling_cap``), with vLLM only;
 - ``bf16``: None means on with CUDA only; ``device="cpu" -> use_cpu``;
 - ``lora -> peft_config``; ``engine="vllm" -> use_vllm`` (colocated) when vLLM is installed;
 - ``save_every``/``keep_checkpoints``/``resume`` -> TRL's own checkpoints
@@ -28,11 +31,20 @@ How our fields become ``trl.GRPOConfig`` fields (``trl_arguments``):
   TensorBoard when ``tensorboard``), indexed by TRL's optimizer step; TRL's
   ``report_to`` is ``"none"``.
 
+Metrics: TRL's logs go to ``metrics.jsonl`` under the names the ``grpo``
+trainer uses (TRL's own). The reward function logs each rubric criterion as
+``rewards/<criterion>/mean`` and ``/std`` through TRL's ``log_metric``, as the
+``grpo`` and ``ppo`` trainers do; TRL's per-function ``rewards/rlvr_<env>/...``
+repeat ``reward`` and ``reward_std`` and are left out.
+
 Not honoured, and refused by name (``TRLConfigError``): ``fsdp`` (give TRL an
-accelerate FSDP config instead), ``filter_zero_std_groups`` (TRL has no such
-filter), ``device="cuda:N"`` (use ``CUDA_VISIBLE_DEVICES``), ``engine="vllm"``
-without vLLM, and envs with ``max_turns > 1`` (the data set holds the first
-turn only).
+accelerate FSDP config instead), ``filter_zero_std_groups`` and
+``dynamic_sampling`` (TRL has no such filter), ``kl_penalty="reward"`` and a
+``kl_estimator`` other than k3 (TRL's KL is k3 in the loss), ``async_rollouts``,
+``stop``, ``overlong_penalty`` other than 1, ``importance_sampling_correction``
+without vLLM, ``device="cuda:N"`` (use ``CUDA_VISIBLE_DEVICES``),
+``engine="vllm"`` without vLLM, and envs with ``max_turns > 1`` (the data set
+holds the first turn only).
 """
 
 from __future__ import annotations
@@ -57,10 +69,7 @@ from rlvr.trainers.rollout.episodes import PromptRenderer
 from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
 from rlvr.trainers.run.metrics import MetricsLogger, plot_curves
 
-__all__ = ["LOSS_TYPES", "TRLConfigError", "check_supported", "env_data", "train_trl", "trl_arguments"]
-
-LOSS_TYPES: dict[str, str] = {"sequence_mean": "grpo", "token_mean": "dapo", "constant": "dr_grpo"}
-"""Our ``loss_aggregation`` -> TRL's ``loss_type`` with the same normalisation."""
+__all__ = ["TRLConfigError", "check_supported", "env_data", "train_trl", "trl_arguments"]
 
 
 class TRLConfigError(TrainerConfigError):
@@ -97,20 +106,26 @@ def train_trl(config: GRPOConfig) -> GRPOResult:
     dataset, reward = env_data(config, chat=renderer.chat)
 
     checkpoint = get_last_checkpoint(str(output_dir)) if config.resume and output_dir.exists() else None
-    resume_step = int(Path(checkpoint).name.rsplit("-", 1)[-1]) if checkpoint else None
+    # Started afresh, the directory's earlier lines go: a restart before the first checkpoint does not log twice.
+    resume_step = int(Path(checkpoint).name.rsplit("-", 1)[-1]) if checkpoint else -1
     log = MetricsLogger(output_dir, tensorboard=config.tensorboard, resume_step=resume_step)
     eval_before = _evaluate(config, model, tokenizer, renderer)
     if checkpoint is None:
         log.log(0, eval_before, split="eval")
 
+    reward_funcs: list[Any] = [reward]
+    if config.overlong_buffer:
+        from trl.rewards import get_soft_overlong_punishment
+
+        reward_funcs.append(get_soft_overlong_punishment(config.max_new_tokens, config.overlong_buffer))
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=cast(Any, reward),  # TRL types the list as float | None; ours never holds None
+        reward_funcs=cast(Any, reward_funcs),  # TRL types the list as float | None; ours never holds None
         args=trl_arguments(config),
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=_lora_config(config),
-        callbacks=[_Logging(config, log, tokenizer, renderer)],
+        callbacks=[_Logging(config, log, tokenizer, renderer, repeated=getattr(reward, "__name__", ""))],
     )
     trainer.remove_callback(PrinterCallback)  # TRL's logs go to metrics.jsonl, not to stdout
     if config.steps > 0:
@@ -146,8 +161,27 @@ def check_supported(config: GRPOConfig) -> None:
     """Raise ``TRLConfigError`` naming the first field TRL's trainer cannot honour."""
     if config.fsdp:
         raise TRLConfigError("fsdp=True is not supported with --trainer trl: launch TRL with an accelerate FSDP config")
-    if config.filter_zero_std_groups:
-        raise TRLConfigError("filter_zero_std_groups=True is not supported with --trainer trl: TRL has no such filter")
+    refused = {
+        "filter_zero_std_groups": (config.filter_zero_std_groups, "TRL has no such filter"),
+        "dynamic_sampling": (config.dynamic_sampling, "TRL has no dynamic sampling"),
+        "kl_penalty": (config.kl_penalty != "loss", "TRL puts the KL in the loss only"),
+        "kl_estimator": (config.kl_estimator != "k3", "TRL's KL is the k3 estimator"),
+        "async_rollouts": (config.async_rollouts, "TRL samples synchronously here"),
+        "stop": (bool(config.stop), "TRL's generation takes no stop strings here"),
+        "overlong_penalty": (
+            config.overlong_buffer > 0 and config.overlong_penalty != 1.0,
+            "TRL's soft overlong punishment goes down to -1 exactly",
+        ),
+    }
+    for name, (is_set, why) in refused.items():
+        if is_set:
+            value = getattr(config, name)
+            raise TRLConfigError(f"{name}={value!r} is not supported with --trainer trl: {why}")
+    if config.importance_sampling_correction and config.engine != "vllm":
+        raise TRLConfigError(
+            "importance_sampling_correction=True is supported with --trainer trl only with engine='vllm' "
+            "(TRL corrects vLLM's sampling only)"
+        )
     if config.device.startswith("cuda:"):
         raise TRLConfigError(
             f"device={config.device!r} is not supported with --trainer trl: use CUDA_VISIBLE_DEVICES and device='cuda'"
@@ -189,12 +223,18 @@ def trl_arguments(config: GRPOConfig) -> Any:
         max_completion_length=config.max_new_tokens,
         temperature=config.temperature,
         top_p=config.top_p,
-        top_k=0,
+        top_k=config.top_k,
+        min_p=config.min_p or None,
         beta=config.beta,
         epsilon=config.epsilon,
         epsilon_high=config.clip_high,
         num_iterations=config.num_iterations,
-        loss_type=LOSS_TYPES[config.loss_aggregation],
+        loss_type=config.loss_type,
+        importance_sampling_level=config.importance_sampling_level,
+        mask_truncated_completions=config.mask_truncated_completions,
+        vllm_importance_sampling_correction=config.importance_sampling_correction,
+        vllm_importance_sampling_mode="token_truncate",
+        vllm_importance_sampling_clip_max=config.importance_sampling_cap,
         scale_rewards=config.scale_rewards,
         entropy_coef=config.entropy_coef,
         learning_rate=config.learning_rate,
@@ -277,12 +317,18 @@ def _evaluate(config: GRPOConfig, model: Any, tokenizer: Any, renderer: PromptRe
 class _Logging(TrainerCallback):  # type: ignore[misc]
     """TRL's logs into our ``metrics.jsonl``; held-out evaluation every ``eval_every`` GRPO steps."""
 
-    def __init__(self, config: GRPOConfig, log: MetricsLogger, tokenizer: Any, renderer: PromptRenderer) -> None:
+    def __init__(
+        self, config: GRPOConfig, log: MetricsLogger, tokenizer: Any, renderer: PromptRenderer, repeated: str = ""
+    ) -> None:
         self.config, self.log, self.tokenizer, self.renderer = config, log, tokenizer, renderer
+        # TRL's per-function lines for the env's reward repeat ``reward`` and ``reward_std``
+        self.left_out = {f"rewards/{repeated}/mean", f"rewards/{repeated}/std"}
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any) -> None:
         numbers = {
-            k: float(v) for k, v in (logs or {}).items() if isinstance(v, int | float) and k not in ("step", "time")
+            k: float(v)
+            for k, v in (logs or {}).items()
+            if isinstance(v, int | float) and k not in ("step", "time") and k not in self.left_out
         }
         if numbers:
             self.log.log(state.global_step, {k: v if math.isfinite(v) else math.nan for k, v in numbers.items()})

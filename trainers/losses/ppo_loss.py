@@ -9,7 +9,9 @@ each generated token is a step of the episode; the reward is per token.
 The pieces, in the order a training step uses them:
 
 - ``token_rewards``: the sequence reward ``[B]`` and the per-token KL penalty
-  to the reference become per-token rewards ``[B, T]``.
+  to the reference (estimator k1, k2 or k3) become per-token rewards ``[B, T]``.
+  Its coefficient may adapt from batch to batch
+  (``rlvr.trainers.losses.kl_controller``).
 - ``gae``: generalised advantage estimation (Schulman et al. 2016) over each
   row's masked tokens; gives advantages and the critic's targets (returns).
 - ``whiten``: masked whitening of the advantages (mean 0, std 1).
@@ -35,6 +37,7 @@ import torch
 from torch import Tensor
 
 from rlvr.trainers.losses.grpo_loss import LOG_RATIO_CLAMP, aggregate, clipped_surrogate, k3_kl
+from rlvr.trainers.losses.kl import KLEstimator, kl_estimate
 
 __all__ = [
     "PPOPolicyOutput",
@@ -61,16 +64,30 @@ def _zero_outside(values: Tensor, keep: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def token_rewards(reward: Tensor, logp: Tensor, ref_logp: Tensor, mask: Tensor, kl_coef: float) -> Tensor:
+def token_rewards(
+    reward: Tensor,
+    logp: Tensor,
+    ref_logp: Tensor,
+    mask: Tensor,
+    kl_coef: float,
+    estimator: KLEstimator = "k1",
+) -> Tensor:
     """Per-token rewards: a KL penalty on every generated token, the sequence reward on the last.
 
-    ``r_t = -kl_coef * (logp_t - ref_logp_t)`` on every masked token, plus
-    ``reward`` on each row's last masked token (Ziegler et al. 2019;
-    InstructGPT; TRL's ``PPOTrainer``). The penalty uses the k1 estimator
-    ``log pi(y_t) - log pi_ref(y_t)``, as the classic setup does: summed over
-    a sequence sampled from the policy it is an unbiased estimate of
-    KL(policy || reference), but a single token's value can be negative (a
-    bonus). (GRPO's loss uses k3 instead, see ``rlvr.trainers.losses.grpo_loss.k3_kl``.)
+    ``r_t = -kl_coef * kl_t`` on every masked token, plus ``reward`` on each
+    row's last masked token (Ziegler et al. 2019; InstructGPT; TRL's
+    ``PPOTrainer``), where ``kl_t`` is Schulman's (2020) estimator
+    ``estimator`` of KL(policy || reference) at token ``t``
+    (``rlvr.trainers.losses.kl.kl_estimate``):
+
+    - ``"k1"`` (the default, the classic set-up): ``log pi(y_t) - log pi_ref(y_t)``.
+      Summed over a sequence sampled from the policy it is an unbiased
+      estimate of the KL, but a single token's value can be negative (a bonus).
+    - ``"k2"``: ``(log pi_ref(y_t) - log pi(y_t))**2 / 2``; biased, low
+      variance, never negative.
+    - ``"k3"``: ``exp(x) - x - 1`` with ``x = log pi_ref(y_t) - log pi(y_t)``;
+      unbiased and never negative (GRPO's loss uses it, see
+      ``rlvr.trainers.losses.grpo_loss.k3_kl``).
 
     In a multi-turn episode the mask has holes; the reward goes on the last
     generated token of the whole episode, after the final environment turn.
@@ -85,13 +102,14 @@ def token_rewards(reward: Tensor, logp: Tensor, ref_logp: Tensor, mask: Tensor, 
         mask: ``[B, T]`` bool or 0/1, true on generated tokens.
         kl_coef: KL penalty coefficient (InstructGPT's beta), ``>= 0``; in
             reward units per nat.
+        estimator: ``"k1"``, ``"k2"`` or ``"k3"``, the per-token KL estimator.
 
     Returns:
         ``[B, T]`` per-token rewards in ``logp``'s dtype, zero outside the
         mask, detached.
 
     Raises:
-        ValueError: on mismatched shapes or ``kl_coef < 0``.
+        ValueError: on mismatched shapes, ``kl_coef < 0`` or an unknown estimator.
     """
     _check_2d(mask, logp=logp, ref_logp=ref_logp)
     if reward.shape != (mask.shape[0],):
@@ -99,7 +117,7 @@ def token_rewards(reward: Tensor, logp: Tensor, ref_logp: Tensor, mask: Tensor, 
     if kl_coef < 0:
         raise ValueError(f"kl_coef must be >= 0, got {kl_coef}")
     keep = mask.bool()
-    rewards = _zero_outside(-kl_coef * (logp - ref_logp), keep)
+    rewards = _zero_outside(-kl_coef * kl_estimate(logp, ref_logp, estimator), keep)
     length = keep.shape[1]
     # Index of each row's last true entry: the first true entry of the reversed row.
     last = length - 1 - keep.flip(dims=[1]).to(torch.uint8).argmax(dim=1)
@@ -272,7 +290,10 @@ class PPOPolicyOutput:
 
     Attributes:
         loss: the clipped surrogate, token mean over the masked tokens.
-        clip_ratio: fraction of masked tokens whose gradient was clipped, in [0, 1].
+        clip_ratio: fraction of masked tokens whose gradient was clipped, in [0, 1]
+            (TRL's ``clip_ratio/region_mean``).
+        clip_low: the part clipped at the low end (``A < 0`` and ratio < 1 - clip_low).
+        clip_high: the part clipped at the high end (``A > 0`` and ratio > 1 + clip_high).
         approx_kl: mean over masked tokens of ``(r - 1) - log r``, with
             ``r = exp(logp - old_logp)``: the k3 estimate of KL(old || new)
             from tokens the old policy sampled (CleanRL's ``approx_kl``), in
@@ -285,6 +306,8 @@ class PPOPolicyOutput:
     clip_ratio: Tensor
     approx_kl: Tensor
     ratio_mean: Tensor
+    clip_low: Tensor
+    clip_high: Tensor
 
 
 def ppo_policy_loss(
@@ -325,4 +348,13 @@ def ppo_policy_loss(
     approx_kl = aggregate(k3_kl(old, detached), mask, "token_mean")
     ratio = torch.exp((detached - old).clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP))
     ratio_mean = aggregate(ratio, mask, "token_mean")
-    return PPOPolicyOutput(loss=loss, clip_ratio=clip_ratio, approx_kl=approx_kl, ratio_mean=ratio_mean)
+    low = (advantages.detach() < 0) & (ratio < 1.0 - clip_low)
+    high = (advantages.detach() > 0) & (ratio > 1.0 + clip_high)
+    return PPOPolicyOutput(
+        loss=loss,
+        clip_ratio=clip_ratio,
+        approx_kl=approx_kl,
+        ratio_mean=ratio_mean,
+        clip_low=aggregate(low.to(per_token.dtype), mask, "token_mean"),
+        clip_high=aggregate(high.to(per_token.dtype), mask, "token_mean"),
+    )

@@ -32,7 +32,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -51,13 +51,19 @@ class Rollout:
         episodes: the step's episodes, prompt by prompt.
         batch: the episodes' tokens, right-padded (``pad_batch``), on the trainer's device.
         behaviour_logp: ``[B, L - 1]`` log-probs (nats) of ``batch``'s tokens under the
-            policy that sampled them; None when the trainer's own policy sampled them
-            (synchronous training).
+            policy that sampled them, as the trainer computes them; None when the trainer's
+            own policy sampled them (synchronous training).
+        sampler_logp: ``[B, L - 1]`` log-probs (nats) the rollout engine itself reported for
+            the tokens it sampled (0 elsewhere); None unless asked for.
+        stats: metrics of the sampling itself (dynamic sampling's rounds, the rewards of
+            every group sampled), logged with the step's metrics.
     """
 
     episodes: list[Episode]
     batch: TokenBatch
     behaviour_logp: torch.Tensor | None = None
+    sampler_logp: torch.Tensor | None = None
+    stats: dict[str, float] = field(default_factory=dict)
 
 
 class BackgroundRollouts:

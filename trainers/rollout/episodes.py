@@ -5,18 +5,24 @@ same task), the engine samples one completion per copy, and each copy is
 stepped with its completion. A multi-turn env answers with feedback, which is
 tokenized and appended to the context; the engine continues from there. Every
 token the model generated has loss mask 1; prompt and feedback tokens have 0.
+
+An episode's reward is the env's to give: ``TextEnv.episode_reward`` combines
+the turns' rewards by the env's rule (the last turn's, or the last turn's
+discounted per extra turn), never their sum, which would pay more for solving
+at the second try than at the first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 
-from rlvr.envs.core.text_env import step_batch
-from rlvr.trainers.rollout.engines import RolloutEngine, SamplingParams
+from rlvr.envs.core.text_env import TextEnv, step_batch
+from rlvr.trainers.rollout.engines import Completion, RolloutEngine, SamplingParams
 
 __all__ = ["Episode", "PromptRenderer", "collect_episodes"]
 
@@ -30,12 +36,21 @@ class Episode:
         seed: the env seed that chose the task.
         token_ids: prompt, completions and feedback, in order.
         loss_mask: 1 on model-generated tokens, 0 elsewhere (same length as token_ids).
-        reward: sum of the step rewards, or None if any step could not be judged.
+        reward: the episode's reward, the env's combination of ``turn_rewards``
+            (``TextEnv.episode_reward``: by default the last turn's); None if
+            any turn could not be judged.
         turns: completions made.
-        stopped: the last completion ended with EOS (else it hit max_new_tokens).
+        stopped: the last completion ended with EOS or a stop string (else it hit max_new_tokens).
         status: the last step's status (``ok``, ``wrong``, ...).
         scores: the last step's value per rubric criterion.
         completions: the decoded completions.
+        done: the env ended the episode (terminated or truncated).
+        turn_tokens: tokens the model generated in each turn (they sum to ``completion_tokens``).
+        turn_rewards: each turn's step reward (None where it could not be judged).
+        sampler_logprobs: aligned with ``token_ids``: on each generated token,
+            the natural-log probability the sampler gave it under the
+            distribution it drew from (``Completion.logprobs``); 0.0 on prompt
+            and feedback tokens. None unless ``SamplingParams.logprobs``.
     """
 
     group: int
@@ -49,6 +64,9 @@ class Episode:
     scores: dict[str, float | None] = field(default_factory=dict)
     completions: list[str] = field(default_factory=list)
     done: bool = False
+    turn_tokens: list[int] = field(default_factory=list)
+    turn_rewards: list[float | None] = field(default_factory=list)
+    sampler_logprobs: list[float] | None = None
 
     @property
     def completion_tokens(self) -> int:
@@ -108,10 +126,13 @@ def collect_episodes(
         seeds: one env seed per prompt.
         engine: samples completions.
         renderer: turns prompts and feedback into tokens.
-        params: sampling settings; ``params.seed`` (if set) is offset per turn.
+        params: sampling settings; ``params.seed`` (if set) is offset by the
+            turn's index (0, 1, ...), the other fields are kept.
+            ``params.logprobs`` fills ``Episode.sampler_logprobs``.
 
     Returns:
-        The episodes, in the same order as ``envs``.
+        The episodes, in the same order as ``envs``. Each one's reward is its
+        env's ``episode_reward`` of the turns' rewards.
     """
     if len(envs) % len(seeds):
         raise ValueError(f"{len(envs)} envs cannot be split into {len(seeds)} equal groups")
@@ -124,39 +145,44 @@ def collect_episodes(
         if group not in prompt_ids:
             prompt_ids[group] = renderer.prompt(text, info["messages"])
         ids = list(prompt_ids[group])
-        episodes.append(Episode(group=group, seed=int(seeds[group]), token_ids=ids, loss_mask=[0] * len(ids)))
+        logprobs = [0.0] * len(ids) if params.logprobs else None
+        episodes.append(Episode(group, int(seeds[group]), ids, [0] * len(ids), sampler_logprobs=logprobs))
 
-    eos_ids = _eos_ids(renderer.tokenizer)
     turn = 0
     while active := [i for i, e in enumerate(episodes) if not e.done]:
-        turn_params = params
-        if params.seed is not None:
-            turn_params = SamplingParams(params.max_new_tokens, params.temperature, params.top_p, params.seed + turn)
-        completions = engine.generate([episodes[i].token_ids for i in active], turn_params)
-        texts = [renderer.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in completions]
+        turn_params = params if params.seed is None else dataclasses.replace(params, seed=params.seed + turn)
+        completions = engine.sample([episodes[i].token_ids for i in active], turn_params)
+        texts = [renderer.tokenizer.decode(c.token_ids, skip_special_tokens=True) for c in completions]
         results = step_batch([envs[i] for i in active], texts)  # each rubric judges its completions as a batch
-        for i, tokens, text, result in zip(active, completions, texts, results, strict=True):
-            _record(episodes[i], tokens, text, result, renderer, eos_ids)
+        for i, completion, text, result in zip(active, completions, texts, results, strict=True):
+            _record(episodes[i], completion, text, result, renderer, _text_env(envs[i]))
         turn += 1
     return episodes
 
 
 def _record(
     episode: Episode,
-    tokens: list[int],
+    completion: Completion,
     text: str,
     result: tuple[str, float | None, bool, bool, dict[str, Any]],
     renderer: PromptRenderer,
-    eos_ids: set[int],
+    env: TextEnv,
 ) -> None:
     """Add one turn (its completion and the env's step result) to ``episode``."""
+    tokens = completion.token_ids
     episode.token_ids += tokens
     episode.loss_mask += [1] * len(tokens)
+    if episode.sampler_logprobs is not None:
+        if completion.logprobs is None:
+            raise ValueError("params.logprobs is set but the engine returned no log-probs")
+        episode.sampler_logprobs += completion.logprobs
+    episode.turn_tokens.append(len(tokens))
     episode.completions.append(text)
     episode.turns += 1
-    episode.stopped = bool(tokens) and tokens[-1] in eos_ids
+    episode.stopped = completion.finish_reason == "stop"
     observation, reward, terminated, truncated, info = result
-    episode.reward = None if reward is None or episode.reward is None else episode.reward + float(reward)
+    episode.turn_rewards.append(None if reward is None else float(reward))
+    episode.reward = env.episode_reward(episode.turn_rewards)
     episode.status = info["status"]
     episode.scores = {name: score.value for name, score in info["score"].items()}
     if terminated or truncated:
@@ -165,8 +191,13 @@ def _record(
     feedback = renderer.feedback(observation, info["messages"])
     episode.token_ids += feedback
     episode.loss_mask += [0] * len(feedback)
+    if episode.sampler_logprobs is not None:
+        episode.sampler_logprobs += [0.0] * len(feedback)
 
 
-def _eos_ids(tokenizer: Any) -> set[int]:
-    eos = tokenizer.eos_token_id
-    return set(eos) if isinstance(eos, list) else {eos}
+def _text_env(env: gym.Env) -> TextEnv:
+    """The ``TextEnv`` inside ``env``'s gymnasium wrappers."""
+    unwrapped = env.unwrapped
+    if not isinstance(unwrapped, TextEnv):
+        raise TypeError(f"episodes are collected from text envs, got {type(unwrapped).__name__}")
+    return unwrapped
