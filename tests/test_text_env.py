@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from rlvr.envs.core.task import DatasetSource, FunctionSource, Task
 from rlvr.envs.core.templates import PromptTemplate
-from rlvr.envs.core.text_env import EnvConfig, TextEnv, combine_turn_rewards, retry_feedback, step_batch
+from rlvr.envs.core.text_env import (
+    EnvConfig,
+    TextEnv,
+    combine_turn_rewards,
+    retry_feedback,
+    rubric_key,
+    step_batch,
+)
 from rlvr.verifiers import AnswerFormat, Rubric, Score, Status
 
 
@@ -215,6 +222,31 @@ def test_step_batch_judges_each_rubrics_completions_together():
         env.reset(seed=0)
     step_batch(envs, ["a"] * 5)
     assert calls == [4]  # one batch for the four envs of one rubric; the fifth has a rubric of its own
+
+
+def test_copies_of_one_registered_env_are_judged_as_one_batch(monkeypatch):
+    """The G x prompts envs of a training step are separate gymnasium.make copies: one batch, not one per copy."""
+    from rlvr import envs as registry
+    from rlvr.verifiers.rubric import Rubric as RubricClass
+
+    copies = [registry.make("rlvr/Math-v0", template="boxed") for _ in range(6)]
+    other = registry.make("rlvr/Math-v0", template="r1")
+    assert len({rubric_key(env) for env in copies}) == 1 and rubric_key(other) != rubric_key(copies[0])
+    batches = []
+    original = RubricClass.score_batch
+
+    def counting(self, completions, tasks):
+        batches.append(len(completions))
+        return original(self, completions, tasks)
+
+    monkeypatch.setattr(RubricClass, "score_batch", counting)  # counts the calls; the judging is the real one
+    answers = []
+    for index, env in enumerate([*copies, other]):
+        _, info = env.reset(seed=index)
+        answers.append(f"\\boxed{{{info['task'].answer}}}")
+    results = step_batch([*copies, other], answers)
+    assert sorted(batches) == [1, 6]
+    assert [r[1] for r in results[:6]] == [1.0] * 6
 
 
 def test_step_batch_refuses_what_step_refuses():

@@ -17,7 +17,8 @@ and leaves the env's reward range.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal
 
 import gymnasium as gym
@@ -36,6 +37,7 @@ __all__ = [
     "TextEnv",
     "combine_turn_rewards",
     "retry_feedback",
+    "rubric_key",
     "step_batch",
 ]
 
@@ -264,8 +266,9 @@ def step_batch(
 ) -> list[tuple[str, float | None, bool, bool, dict[str, Any]]]:
     """``[env.step(action) for env, action in zip(envs, actions)]``, with each rubric judging its actions as a batch.
 
-    Envs that share a rubric (the copies of one env id, as in a GRPO step) have
-    their completions judged together by ``Rubric.score_batch``, so verifiers
+    Envs that judge alike (``rubric_key``: the copies of one env id and options,
+    as in a GRPO step, or envs sharing one rubric object) have their
+    completions judged together by one ``Rubric.score_batch``, so verifiers
     that can run concurrently (math over several checker processes, code over
     the sandbox's containers) do; the results are the ones ``step`` gives.
 
@@ -280,15 +283,32 @@ def step_batch(
         raise ValueError(f"{len(actions)} actions for {len(envs)} envs")
     texts = [_text_env(env) for env in envs]
     tasks = [text.check_step(action) for text, action in zip(texts, actions, strict=True)]
-    groups: dict[int, list[int]] = {}
-    for index, text in enumerate(texts):
-        groups.setdefault(id(text.rubric), []).append(index)
+    groups: dict[Hashable, list[int]] = {}
+    for index, env in enumerate(envs):
+        groups.setdefault(rubric_key(env), []).append(index)
     results: dict[int, RubricResult] = {}
     for indices in groups.values():
         rubric = texts[indices[0]].rubric
         scored = rubric.score_batch([actions[i] for i in indices], [tasks[i] for i in indices])
         results.update(zip(indices, scored, strict=True))
     return [text.advance(action, results[i]) for i, (text, action) in enumerate(zip(texts, actions, strict=True))]
+
+
+def rubric_key(env: gym.Env) -> Hashable:
+    """Which envs judge alike: copies made by ``gymnasium.make`` with the same id and options share a key.
+
+    Each ``gymnasium.make`` builds its own rubric, but rubrics are pure functions of the env's id and
+    options, so the copies of one env (a GRPO step's G envs per prompt, and every prompt's) can be
+    judged by one rubric as one batch. An env made otherwise (no ``spec``, or options that are not
+    plain data) is keyed by its own rubric object.
+    """
+    spec = getattr(env, "spec", None)
+    if spec is not None:
+        try:
+            return ("spec", spec.id, json.dumps(spec.kwargs, sort_keys=True))
+        except (TypeError, ValueError):
+            pass
+    return ("rubric", id(_text_env(env).rubric))
 
 
 def _text_env(env: gym.Env) -> TextEnv:
