@@ -23,7 +23,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from rlvr import __version__
 
@@ -126,12 +126,19 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     chosen = next((word for word in argv if not word.startswith("-")), None)
     parser = argparse.ArgumentParser(prog="rlvr", description="RL from verifiable rewards: environments and trainers.")
     parser.add_argument("--version", action="version", version=f"rlvr-gym {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_OneLineErrors)
     for name, command in COMMANDS.items():
         sub = commands.add_parser(name, help=command.help, description=command.help)
         if name == chosen:
             _call(name, command, command.arguments, sub)
     return parser
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """A subcommand's parser whose errors are one line naming the flag, not the whole usage first."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (`{self.prog} --help` lists every option)\n")
 
 
 def _call(name: str, command: Command, target: str, argument: Any) -> Any:

@@ -116,7 +116,7 @@ def test_small_size_is_larger_and_unknown_size_is_an_error():
     small, _ = build_tiny_model("small")
     tiny, _ = build_tiny_model("tiny")
     assert small.num_parameters() > tiny.num_parameters()
-    with pytest.raises(ValueError, match="huge"):
+    with pytest.raises(OSError, match="huge"):  # no such model, as for a hub id that is not there
         build_tiny_model("huge")
 
 
@@ -171,3 +171,11 @@ def test_load_policy_of_a_directory_without_a_checkpoint_says_what_is_missing(tm
     with pytest.raises(OSError, match="holds no loadable model") as raised:
         load_policy(str(tmp_path))
     assert raised.value.__cause__ is not None
+
+
+def test_a_training_runs_directory_loads_its_final_policy(tmp_path: Path):
+    model, tokenizer = build_tiny_model("tiny", seed=3)
+    save_policy(model, tokenizer, tmp_path / "run" / "final")
+    loaded, _ = load_policy(str(tmp_path / "run"))
+    ids = torch.tensor([[5, 6, 7]])
+    torch.testing.assert_close(loaded(input_ids=ids).logits, model(input_ids=ids).logits)

@@ -96,3 +96,22 @@ def test_a_family_source_generates_without_a_dataset_and_reads_one_when_named():
 def test_a_family_source_names_a_bad_option():
     with pytest.raises(pydantic.ValidationError, match="start"):
         _Numbers(start="many")
+
+
+@pytest.mark.parametrize("source", ["/no/such/train.jsonl", "data/missing.parquet", "./gsm8k", "~/nowhere/x.json"])
+def test_a_local_data_set_path_that_is_not_there_is_no_such_file_at_once(source):
+    import time
+
+    from rlvr.envs.core.task import read_dataset
+
+    started = time.monotonic()
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        read_dataset(source, "train")
+    assert time.monotonic() - started < 5  # no hub retries
+
+
+def test_only_what_looks_like_a_hub_id_would_go_to_the_hub():
+    from rlvr.envs.core.task import _looks_local
+
+    assert not _looks_local("openai/gsm8k") and not _looks_local("gsm8k")
+    assert _looks_local("runs/data/train.jsonl") and _looks_local("/abs/dir") and _looks_local("x.csv")

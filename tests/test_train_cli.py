@@ -104,3 +104,93 @@ def test_ppo_command_runs_and_reports_accuracy_before_and_after(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "before ppo" in result.stdout
     assert (tmp_path / "run" / "checkpoints" / "latest").exists()
+
+
+# --- mistakes are one clear line --------------------------------------------------------------------------------
+
+
+def _one_line_error(capsys, tmp_path, *argv: str) -> str:
+    """What ``rlvr train ARGV`` says when it refuses to run: exactly one line on stderr, no traceback."""
+    from rlvr.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", *argv, "--output-dir", str(tmp_path / "run"), "--progress", "false"])
+    message = str(stopped.value.code) if not isinstance(stopped.value.code, int) else capsys.readouterr().err
+    lines = [line for line in message.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in message, message
+    return lines[0]
+
+
+def test_a_missing_config_file_is_named(capsys, tmp_path):
+    line = _one_line_error(capsys, tmp_path, "--config", str(tmp_path / "nope.yaml"))
+    assert line == f"rlvr train: {tmp_path / 'nope.yaml'}: no such config file"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("bad.yaml", "steps: 10\ngroup_size: [1\n", ":3:1: not valid YAML"),
+        ("bad.json", '{"steps": 10,\n', ":2:1: not valid JSON"),
+    ],
+)
+def test_a_malformed_config_file_names_the_file_and_the_line(capsys, tmp_path, name, text, where):
+    path = tmp_path / name
+    path.write_text(text)
+    assert f"{path}{where}" in _one_line_error(capsys, tmp_path, "--config", str(path))
+
+
+def test_a_config_file_that_is_not_a_mapping_is_named(capsys, tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- steps\n- 10\n")
+    assert "expected a mapping of config fields" in _one_line_error(capsys, tmp_path, "--config", str(path))
+
+
+def test_a_bad_flag_value_is_one_line_without_the_usage(capsys, tmp_path):
+    line = _one_line_error(capsys, tmp_path, "--steps", "ten")
+    assert "argument --steps: invalid int value: 'ten'" in line and "--help" in line
+
+
+def test_an_unknown_lora_key_lists_the_lora_fields(capsys, tmp_path):
+    line = _one_line_error(capsys, tmp_path, "--lora", '{"rank": 4}')
+    assert "--lora.rank: not a field of lora; its fields are r, alpha, dropout, target_modules" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--model", "tiny:huge", "--cold-start-steps", "0"], "unknown tiny model size 'huge'"),
+        (["--device", "cuda"], "no CUDA device"),
+        (["--engine", "vllm"], "engine='vllm' needs vLLM"),
+        (["--fsdp", "true"], "launch with torchrun"),
+    ],
+)
+def test_what_this_machine_cannot_run_is_one_line(capsys, tmp_path, argv, said):
+    import importlib.util
+
+    import torch
+
+    if "cuda" in argv and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    if "vllm" in argv and importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed here")
+    assert said in _one_line_error(capsys, tmp_path, *argv, "--steps", "0")
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        ([{"prompt": "2+2?", "label": "4"}], "cannot tell the data set's format from its columns ['label', 'prompt']"),
+        ([{"question": "2+2?"}], "needs the field(s) ['answer']; it has ['question']"),
+    ],
+)
+def test_a_data_set_with_the_wrong_columns_is_one_line_naming_them(capsys, tmp_path, rows, said):
+    from rlvr.cli import main
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    options = json.dumps({"dataset": str(data)})
+    argv = ["train", "--env", "rlvr/Math-v0", "--env-options", options, "--output-dir", str(tmp_path / "run")]
+    assert main([*argv, "--cold-start-steps", "0", "--steps", "0", "--progress", "false"]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err and said in lines[0] and str(data) in lines[0], err

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rlvr.envs.core.errors import ConfigError
+
 if TYPE_CHECKING:
     from rlvr.envs.data.decontaminate import DecontaminationReport
 
@@ -217,7 +219,11 @@ class GeneratedOrDataset(TaskSource):
         if dataset is None:
             self.inner = self.generator(self.config)
         else:
-            tasks, self.skipped = self.read(self.config, str(dataset))
+            try:
+                tasks, self.skipped = self.read(self.config, str(dataset))
+            except ValueError as error:  # wrong columns, an unknown format, no usable record: one line, as an option
+                named = str(error) if str(error).startswith(str(dataset)) else f"{dataset}: {error}"
+                raise ConfigError(f"dataset {named}") from None
             against = getattr(self.config, "decontaminate_against", None)
             if against:
                 threshold = getattr(self.config, "decontaminate_threshold", 0.5)
@@ -286,12 +292,34 @@ def read_dataset(source: str | Path, split: str, subset: str | None = None, what
 
     Raises:
         ImportError: ``datasets`` is not installed.
+        FileNotFoundError: ``source`` looks like a local path (a file suffix, ``/``, ``~``, ``./``) and there
+            is nothing there; only what looks like a hub id (``owner/name``) goes to the hub.
     """
     try:
         import datasets
     except ImportError:
         raise ImportError(f"{what} are read with the datasets library: pip install datasets") from None
-    path = Path(source)
+    path = Path(source).expanduser()
     if path.suffix in _LOCAL_BUILDERS and path.is_file():
-        return datasets.load_dataset(_LOCAL_BUILDERS[path.suffix], data_files={split: str(path)}, split=split)
+        shown = datasets.is_progress_bar_enabled()
+        datasets.disable_progress_bars()  # a local file: no "Generating train split" bar
+        try:
+            return datasets.load_dataset(_LOCAL_BUILDERS[path.suffix], data_files={split: str(path)}, split=split)
+        finally:
+            if shown:
+                datasets.enable_progress_bars()
+    if _looks_local(str(source)) and not path.exists():  # at once, not after a minute of hub retries
+        raise FileNotFoundError(
+            f"{source}: no such file (a local data set is a .jsonl, .json or .parquet file; a hub id looks like "
+            "owner/name)"
+        )
     return datasets.load_dataset(str(source), subset, split=split)
+
+
+def _looks_local(source: str) -> bool:
+    """A path rather than a hub id: a file suffix, an absolute, home or dot-relative path, or more than one '/'."""
+    return (
+        Path(source).suffix.lower() in {*_LOCAL_BUILDERS, ".csv", ".txt", ".arrow"}
+        or source.startswith(("/", "~", "./", "../"))
+        or source.count("/") > 1
+    )

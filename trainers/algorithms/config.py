@@ -124,7 +124,16 @@ class TrainerConfig(EnvModules):
     pass_k: int = Field(4, ge=1, description="k of pass@k in evaluation (k samples per prompt).")
     save_every: int = Field(20, ge=0, description="Checkpoint every N steps (0: only at the end).")
     keep_checkpoints: int = Field(2, ge=1, description="Newest checkpoints kept on disk.")
-    resume: bool = Field(True, description="Continue from the newest checkpoint in output_dir when there is one.")
+    resume: bool = Field(
+        True,
+        description="Continue from the newest checkpoint in output_dir when there is one (refused when it was saved "
+        "with other settings that shape the learning problem; false starts over and replaces it).",
+    )
+    overwrite: bool = Field(
+        False,
+        description="Delete what output_dir holds of an earlier run (checkpoints, metrics, TensorBoard, the cold-start "
+        "and final policies, curves) before starting.",
+    )
     tensorboard: bool = Field(True, description="Also write TensorBoard event files.")
     progress: bool = Field(True, description="Show a progress bar.")
 
@@ -331,14 +340,34 @@ class PPOConfig(TrainerConfig):
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
-    """Field values from a YAML (``.yaml``/``.yml``) or JSON file, as a dict."""
-    text = Path(path).read_text()
-    if Path(path).suffix in {".yaml", ".yml"}:
+    """Field values from a YAML (``.yaml``/``.yml``) or JSON file, as a dict.
+
+    Raises:
+        ValueError: one line naming the file (and the line and column of a syntax error): the file is
+            missing or unreadable, does not parse, or does not hold a mapping of fields.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such config file") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the config file ({error.strerror or error})") from None
+    if path.suffix in {".yaml", ".yml"}:
         import yaml
 
-        data = yaml.safe_load(text) or {}
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ValueError(f"{path}{where}: not valid YAML: {problem}") from None
     else:
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of config fields, got {type(data).__name__}")
     return data

@@ -51,7 +51,7 @@ import numpy as np
 import torch
 
 from rlvr.envs.core.text_env import TextEnv
-from rlvr.trainers.algorithms.config import GRPOConfig
+from rlvr.trainers.algorithms.config import GRPOConfig, TrainerConfigError
 from rlvr.trainers.algorithms.rl_trainer import RLTrainer, TrainResult, episode_metrics, episode_rewards
 from rlvr.trainers.losses.grpo_loss import BatchTotals, aggregate, group_advantages, grpo_loss, zero_std_groups
 from rlvr.trainers.losses.kl import kl_estimate
@@ -74,7 +74,7 @@ class GRPOTrainer(RLTrainer):
 
     def __init__(self, config: GRPOConfig) -> None:
         if config.dynamic_sampling and config.fsdp:
-            raise ValueError("dynamic_sampling: not with fsdp, whose processes must generate in lockstep")
+            raise TrainerConfigError("dynamic_sampling: not with fsdp, whose processes must generate in lockstep")
         super().__init__(config)
         self.make_scheduler(config.num_iterations)
         # A group's prompt is run once for its G rows, except where one forward per backward is the rule.

@@ -20,8 +20,12 @@ point and resumed from its last checkpoint continues exactly where it was.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import math
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,9 +54,17 @@ from rlvr.trainers.run.checkpoint import (
 )
 from rlvr.trainers.run.distributed import full_state_dict, init_distributed, shard, shard_model
 from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
-from rlvr.trainers.run.metrics import MetricsLogger, plot_curves
+from rlvr.trainers.run.metrics import METRICS_FILE, MetricsLogger, plot_curves, read_metrics
+from rlvr.trainers.run.run_dir import RunLock, RunLockedError, clear_run, config_differences, resumable_changes
 
-__all__ = ["RLTrainer", "TrainResult", "enable_gradient_checkpointing", "episode_metrics", "episode_rewards"]
+__all__ = [
+    "RLTrainer",
+    "RunInterrupted",
+    "TrainResult",
+    "enable_gradient_checkpointing",
+    "episode_metrics",
+    "episode_rewards",
+]
 
 
 @dataclass(frozen=True)
@@ -64,12 +76,14 @@ class TrainResult:
         eval_before: held-out metrics before RL (after the cold start, if any).
         eval_after: held-out metrics after the last step.
         steps: training steps completed.
+        already_finished: the run had finished before this call; nothing was trained or evaluated.
     """
 
     output_dir: Path
     eval_before: dict[str, float]
     eval_after: dict[str, float]
     steps: int
+    already_finished: bool = False
 
 
 class RLTrainer:
@@ -90,13 +104,29 @@ class RLTrainer:
             raise TrainerConfigError("async_rollouts: only with engine='hf' so far")
         self.config = config
         self.dist = init_distributed()
+        if config.fsdp and not self.dist.enabled:  # before any model is loaded or cold-started
+            raise TrainerConfigError("fsdp=True shards over processes: launch with torchrun --nproc-per-node N (N > 1)")
         if config.prompts_per_step % self.dist.world_size:
             raise ValueError(
                 f"prompts_per_step={config.prompts_per_step} must be a multiple of the {self.dist.world_size} processes"
             )
         self.output_dir = Path(config.output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.device = resolve_device(config.device, self.dist.local_rank)
+        self.lock: RunLock | None = None
+        if self.dist.is_main:  # one run per directory: process 0 holds the lock for all
+            try:
+                self.lock = RunLock(self.output_dir).acquire()
+            except RunLockedError as error:
+                raise TrainerConfigError(str(error)) from None
+            if config.overwrite and (removed := clear_run(self.output_dir)):
+                print(f"rlvr: overwrite: removed {', '.join(removed)} from {self.output_dir}", file=sys.stderr)
+        self.dist.barrier()
+        try:
+            self.device = resolve_device(config.device, self.dist.local_rank)
+        except ValueError as error:
+            raise TrainerConfigError(str(error)) from None
+        if config.engine == "vllm" and importlib.util.find_spec("vllm") is None:
+            raise TrainerConfigError("engine='vllm' needs vLLM (pip install 'rlvr-gym[vllm]'; GPU only)")
         self.dtype = (
             torch.bfloat16 if (config.bf16 if config.bf16 is not None else self.device.type == "cuda") else None
         )
@@ -183,13 +213,13 @@ class RLTrainer:
     def _check_fsdp(self) -> None:
         """FSDP's limits here: several processes, no LoRA, and single-turn envs (lockstep generation)."""
         if not self.dist.enabled:
-            raise ValueError("fsdp=True shards over processes: launch with torchrun --nproc-per-node N (N > 1)")
+            raise TrainerConfigError("fsdp=True shards over processes: launch with torchrun --nproc-per-node N (N > 1)")
         if self.config.lora.r > 0:
-            raise ValueError("fsdp=True with LoRA is not supported; LoRA alone fits most models on one device")
+            raise TrainerConfigError("fsdp=True with LoRA is not supported; LoRA alone fits most models on one device")
         if cast(TextEnv, self.envs[0].unwrapped).config.max_turns > 1:
-            raise ValueError("fsdp=True needs a single-turn env: processes must generate in lockstep")
+            raise TrainerConfigError("fsdp=True needs a single-turn env: processes must generate in lockstep")
         if self.config.engine != "hf":
-            raise ValueError("fsdp=True generates with engine='hf'")
+            raise TrainerConfigError("fsdp=True generates with engine='hf'")
 
     def _reference_model(self) -> Any | None:
         if self.config.kl_weight == 0.0:
@@ -204,34 +234,54 @@ class RLTrainer:
     # --- the loop -----------------------------------------------------------
 
     def train(self) -> TrainResult:
-        """Run (or resume) training for ``config.steps`` steps; evaluate before and after."""
+        """Run (or resume) training for ``config.steps`` steps; evaluate before and after.
+
+        Resumed, the accuracy before training is the one the first run measured (kept in
+        metrics.jsonl), not the checkpoint's. A run already finished (its last checkpoint at
+        ``config.steps`` and its final policy saved) is not run again: its result is read back
+        (``TrainResult.already_finished``). Ctrl-C stops at the next step boundary with a
+        checkpoint (``RunInterrupted``); a second Ctrl-C stops at once.
+        """
         config = self.config
         resumed = self._resume()
+        if resumed and self.step >= config.steps and (self.output_dir / "final" / "config.json").exists():
+            return self._finished_result()
         log = None
         if self.dist.is_main:
             # Resumed: keep the lines up to the checkpoint's step. Started afresh (no checkpoint, or resume off):
             # keep none, so a run killed before its first checkpoint and started again does not log twice.
             resume_step = self.step if resumed else -1
             log = MetricsLogger(self.output_dir, tensorboard=config.tensorboard, resume_step=resume_step)
-        eval_before = self._evaluate()
-        if log and not resumed:
-            log.log(0, eval_before, split="eval")
+        eval_before = self._first_evaluation() if resumed else None
+        if eval_before is None:
+            eval_before = self._evaluate()
+            if log and not resumed:
+                log.log(0, eval_before, split="eval")
         progress = _progress(self.name, config, initial=self.step, enabled=self.dist.is_main)
-        while self.step < config.steps:
-            started = time.perf_counter()
-            metrics = self.train_step()
-            self.step += 1
-            metrics["step_time"] = time.perf_counter() - started
-            if log:
-                log.log(self.step, metrics)
-            if config.eval_every and self.step % config.eval_every == 0 and self.step < config.steps:
-                evaluation = self._evaluate()
+        latest_eval = eval_before.get("accuracy", math.nan)
+        with _StopOnInterrupt(enabled=not self.dist.enabled) as interrupt:
+            while self.step < config.steps:
+                started = time.perf_counter()
+                metrics = self.train_step()
+                self.step += 1
+                metrics["step_time"] = time.perf_counter() - started
                 if log:
-                    log.log(self.step, evaluation, split="eval")
-            if config.save_every and self.step % config.save_every == 0:
-                self._save()
-            progress.update(1)
-            progress.set_postfix(reward=f"{metrics['reward']:.3f}", acc=f"{metrics['accuracy']:.2f}")
+                    log.log(self.step, metrics)
+                if config.eval_every and self.step % config.eval_every == 0 and self.step < config.steps:
+                    evaluation = self._evaluate()
+                    latest_eval = evaluation.get("accuracy", latest_eval)
+                    if log:
+                        log.log(self.step, evaluation, split="eval")
+                if config.save_every and self.step % config.save_every == 0:
+                    self._save()
+                progress.update(1)
+                progress.set_postfix(_progress_fields(metrics, latest_eval), refresh=False)
+                if interrupt.requested and self.step < config.steps:
+                    progress.close()
+                    self._save()
+                    if log:
+                        log.close()
+                    raise RunInterrupted(self.output_dir, self.step)
         progress.close()
         eval_after = self._evaluate()
         if not self.config.fsdp:
@@ -247,6 +297,25 @@ class RLTrainer:
         if not self.dist.is_main:  # only process 0 reports
             eval_before, eval_after = {}, {}
         return TrainResult(self.output_dir, eval_before, eval_after, self.step)
+
+    def _first_evaluation(self) -> dict[str, float] | None:
+        """The held-out metrics the run measured before its first step (metrics.jsonl's eval at step 0), if kept."""
+        path = self.output_dir / METRICS_FILE
+        if not path.exists():
+            return None
+        evaluations = [r for r in read_metrics(path) if r.get("split") == "eval" and r["step"] == 0]
+        if not evaluations:
+            return None
+        return _metric_values(evaluations[0])
+
+    def _finished_result(self) -> TrainResult:
+        """The result of a run that had already finished, read back from metrics.jsonl (no evaluation)."""
+        evaluations = [r for r in read_metrics(self.output_dir / METRICS_FILE) if r.get("split") == "eval"]
+        before = _metric_values(evaluations[0]) if evaluations else {}
+        after = _metric_values(evaluations[-1]) if evaluations else {}
+        if not self.dist.is_main:
+            before, after = {}, {}
+        return TrainResult(self.output_dir, before, after, self.step, already_finished=True)
 
     def train_step(self) -> dict[str, float]:
         """Take one batch (``next_rollout``) and update on it; return the step's metrics.
@@ -399,6 +468,8 @@ class RLTrainer:
         """Stop background sampling and leave the process group."""
         if self.rollouts is not None:
             self.rollouts.close()
+        if self.lock is not None:
+            self.lock.release()
         self.dist.close()
 
     def _save_final(self, full_state: dict[str, torch.Tensor] | None) -> None:
@@ -475,6 +546,19 @@ class RLTrainer:
                 f"{', '.join(sorted(self.checkpoint_modules()))} (was async_rollouts changed?): resume with the "
                 "same settings, choose another output_dir, or set resume=false"
             )
+        saved_config = extra.get("config", {})
+        current = self.config.model_dump(mode="json")
+        if differences := config_differences(saved_config, current):
+            listed = "; ".join(f"{name}: {old!r} there, {new!r} here" for name, (old, new) in differences.items())
+            raise TrainerConfigError(
+                f"output_dir {self.output_dir} holds a run saved with other settings ({listed}): resume with the "
+                "same settings, choose another output_dir, set resume=false to start over there, or "
+                "overwrite=true to delete it first"
+            )
+        if (changes := resumable_changes(saved_config, current)) and self.dist.is_main:
+            record = {"step": int(json.loads((path / "meta.json").read_text())["step"]), "changed": changes}
+            with open(self.output_dir / "resumes.jsonl", "a", encoding="utf-8") as file:
+                file.write(json.dumps(record) + "\n")
         load = load_sharded_checkpoint if is_sharded_checkpoint(path) else load_checkpoint
         state = load(path, model=self.checkpoint_model(), optimizer=self.optimizer, scheduler=self.scheduler)
         self.step = int(state["step"])
@@ -526,6 +610,55 @@ def episode_metrics(episodes: list[Episode]) -> dict[str, float]:
         metrics[f"rewards/{name}/mean"] = float(np.mean(values)) if values else math.nan
         metrics[f"rewards/{name}/std"] = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
     return metrics
+
+
+class RunInterrupted(Exception):
+    """Training stopped at a step boundary on Ctrl-C, with a checkpoint of that step."""
+
+    def __init__(self, output_dir: Path, step: int) -> None:
+        super().__init__(
+            f"stopped at step {step} on Ctrl-C, checkpoint saved in {output_dir}: run the same command to resume"
+        )
+        self.output_dir, self.step = output_dir, step
+
+
+class _StopOnInterrupt:
+    """Within the block, the first Ctrl-C (SIGINT) only sets ``requested``; the next one interrupts at once.
+
+    Only on the main thread of a single-process run (``enabled``); elsewhere Ctrl-C keeps its default.
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and threading.current_thread() is threading.main_thread()
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _StopOnInterrupt:
+        if self.enabled:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C raises KeyboardInterrupt
+        print("\nrlvr: stopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _progress_fields(metrics: dict[str, float], eval_accuracy: float) -> dict[str, str]:
+    """What the progress bar shows after a step: reward, accuracy, KL and loss of the step, the latest eval."""
+    shown = {"reward": "reward", "acc": "accuracy", "kl": "kl", "loss": "loss"}
+    fields = {label: f"{metrics[name]:.3g}" for label, name in shown.items() if name in metrics}
+    fields["eval_acc"] = f"{eval_accuracy:.3f}"
+    return fields
+
+
+def _metric_values(record: dict[str, Any]) -> dict[str, float]:
+    """A metrics.jsonl record's metrics as floats (null as NaN), without its step, split and time."""
+    return {k: math.nan if v is None else float(v) for k, v in record.items() if k not in ("step", "split", "time")}
 
 
 # --- helpers --------------------------------------------------------------------

@@ -68,6 +68,7 @@ from rlvr.trainers.rollout.engines import make_engine
 from rlvr.trainers.rollout.episodes import PromptRenderer
 from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
 from rlvr.trainers.run.metrics import MetricsLogger, plot_curves
+from rlvr.trainers.run.run_dir import RunLock, RunLockedError, clear_run
 
 __all__ = ["TRLConfigError", "check_supported", "env_data", "train_trl", "trl_arguments"]
 
@@ -95,11 +96,25 @@ def train_trl(config: GRPOConfig) -> GRPOResult:
         OSError: the model cannot be loaded.
     """
     check_supported(config)
+    output_dir = Path(config.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = RunLock(output_dir).acquire()  # one run per directory, as for the grpo trainer
+    except RunLockedError as error:
+        raise TRLConfigError(str(error)) from None
+    try:
+        if config.overwrite:
+            clear_run(output_dir)
+        return _train(config, output_dir)
+    finally:
+        lock.release()
+
+
+def _train(config: GRPOConfig, output_dir: Path) -> GRPOResult:
+    """``train_trl`` once the run directory is held."""
     from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOTrainer
 
-    output_dir = Path(config.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     model, tokenizer = _prepare_policy(config, output_dir)
     renderer = PromptRenderer(tokenizer, config.use_chat_template)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,12 +121,19 @@ def run_train(args: argparse.Namespace) -> int:
 
     transformers_logging.disable_progress_bar()  # our own bar shows progress; theirs would interleave
 
+    from rlvr.trainers.algorithms.rl_trainer import RunInterrupted
+
     train = TRAINERS[name].load()
     try:
         result = train(config)
     except (OSError, TrainerConfigError) as error:  # a model that cannot be loaded, a field the trainer refuses
         raise SystemExit(f"rlvr train: {error}") from None
+    except RunInterrupted as stopped:
+        print(f"rlvr train: {stopped}", file=sys.stderr)
+        return 130
     before, after = result.eval_before, result.eval_after
+    if getattr(result, "already_finished", False):
+        print(f"rlvr train: {result.output_dir} holds a finished run of {result.steps} steps (more --steps trains on)")
     if not before:  # not process 0 of a multi-process run: it reports nothing
         return 0
     print(f"held-out accuracy: {before['accuracy']:.3f} before {name}, {after['accuracy']:.3f} after")
@@ -157,6 +165,18 @@ def _defaults_text(name: str, owners: list[str]) -> str:
     return ", ".join(f"{value} for {trainer}" for trainer, value in defaults.items())
 
 
+def _nested_field_message(config: type[TrainerConfig], loc: tuple[Any, ...]) -> str:
+    """For an unknown key inside a structured field: the field's valid keys, e.g. LoRA's ``r, alpha, ...``."""
+    model: Any = config
+    for part in loc[:-1]:
+        fields = getattr(model, "model_fields", None)
+        annotation = fields[part].annotation if fields and part in fields else None
+        model = annotation if isinstance(annotation, type) and hasattr(annotation, "model_fields") else None
+        if model is None:
+            return "not a valid key here"
+    return f"not a field of {loc[-2]}; its fields are {', '.join(model.model_fields)}"
+
+
 def _explain(error: ValidationError, trainer: str) -> str:
     """Each problem as ``--flag: message``; a field of another trainer says which trainers take it."""
     owners = _fields_by_trainer()
@@ -164,6 +184,8 @@ def _explain(error: ValidationError, trainer: str) -> str:
     def message(item: dict[str, Any]) -> str:
         if item["type"] != "extra_forbidden":
             return str(item["msg"])
+        if len(item["loc"]) > 1:  # a key inside a structured field, e.g. --lora '{"rank": 4}'
+            return _nested_field_message(TRAINERS[trainer].config, item["loc"])
         field = str(item["loc"][0]) if item["loc"] else ""
         taken_by = f" (it is one of {', '.join(owners[field])})" if field in owners else ""
         return f"not an option of the {trainer} trainer{taken_by}"

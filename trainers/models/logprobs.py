@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from rlvr.trainers.models.kv_cache import cache_kwargs, output_cache
+
 __all__ = ["TokenBatch", "pad_batch", "shared_prompt_length", "token_logprobs"]
 
 
@@ -86,7 +88,8 @@ def token_logprobs(
             per group (see ``shared_prompt_length``). The log-probs of
             generated tokens are the same either way; positions inside the
             shared prompt are then 0 (they are prompt tokens, outside every
-            loss). The model must take ``past_key_values``, as every
+            loss). The model must take a key-value cache (``cache``, or
+            ``past_key_values`` before transformers 5.25), as every
             transformers causal LM does; not under DDP or gradient
             checkpointing, which run one forward per backward.
 
@@ -145,10 +148,10 @@ def _logits_after_shared_prompt(model: Any, input_ids: torch.Tensor, shared: int
     """
     prompts = input_ids[::group_size, :shared]
     prompt_out = model(input_ids=prompts, use_cache=True, logits_to_keep=1)
-    cache = prompt_out.past_key_values
+    cache = output_cache(prompt_out)
     cache.batch_repeat_interleave(group_size)
     last_prompt_logits = prompt_out.logits[:, -1:].repeat_interleave(group_size, dim=0)
     if input_ids.shape[1] - shared == 1:
         return last_prompt_logits
-    rest = model(input_ids=input_ids[:, shared:-1], past_key_values=cache, use_cache=True).logits
+    rest = model(input_ids=input_ids[:, shared:-1], use_cache=True, **cache_kwargs(model, cache)).logits
     return torch.cat([last_prompt_logits, rest], dim=1)

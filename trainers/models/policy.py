@@ -136,10 +136,10 @@ def build_tiny_model(size: str = "tiny", seed: int = 0) -> tuple[LlamaForCausalL
         ``max_position_embeddings``.
 
     Raises:
-        ValueError: ``size`` is not a key of ``TINY_SIZES``.
+        OSError: ``size`` is not a key of ``TINY_SIZES`` (no such model, as for a hub id that is not there).
     """
     if size not in TINY_SIZES:
-        raise ValueError(f"unknown tiny model size {size!r}; the sizes are {sorted(TINY_SIZES)}")
+        raise OSError(f"unknown tiny model size {size!r}; the sizes are {sorted(TINY_SIZES)}")
     tokenizer = build_char_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
@@ -161,10 +161,20 @@ def build_tiny_model(size: str = "tiny", seed: int = 0) -> tuple[LlamaForCausalL
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """The device a ``device`` option names: ``"auto"`` is CUDA (GPU ``local_rank``) when available, else the CPU."""
+    """The device a ``device`` option names: ``"auto"`` is CUDA (GPU ``local_rank``) when available, else the CPU.
+
+    Raises:
+        ValueError: a name torch does not know, or a CUDA device on a machine without CUDA.
+    """
     if name == "auto":
         return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"device={name!r} is not a device torch knows ({error})") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={name!r}, but this machine has no CUDA device: use device='cpu' or 'auto'")
+    return device
 
 
 def load_policy(
@@ -181,7 +191,8 @@ def load_policy(
             (``build_tiny_model``; these names always mean the embedded model,
             so load a directory called ``tiny`` as ``"./tiny"``); otherwise a
             local directory (as written by ``save_policy`` or
-            ``save_pretrained``; ``~`` is expanded) or a hub id such as
+            ``save_pretrained``; ``~`` is expanded; a training run's
+            ``output_dir`` means its ``final/`` policy) or a hub id such as
             ``"Qwen/Qwen2.5-0.5B-Instruct"``.
         dtype: parameter dtype, for example ``torch.bfloat16``. None keeps the
             checkpoint's own dtype (``dtype="auto"`` in transformers 5); the
@@ -213,6 +224,9 @@ def load_policy(
         return _place(tiny_model, device, dtype), char_tokenizer
 
     source = os.path.expanduser(name_or_path)
+    trained = os.path.join(source, "final")
+    if not os.path.exists(os.path.join(source, "config.json")) and os.path.exists(os.path.join(trained, "config.json")):
+        source = trained  # a training run's directory: its final policy
     tokenizer: PreTrainedTokenizerBase
     model: PreTrainedModel
     # transformers 5 raises ValueError, not OSError, for a directory without config.json or tokenizer files.

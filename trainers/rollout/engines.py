@@ -25,6 +25,8 @@ from typing import Any, Literal, Protocol
 
 import torch
 
+from rlvr.trainers.models.kv_cache import cache_kwargs, output_cache
+
 __all__ = [
     "Completion",
     "FinishReason",
@@ -408,7 +410,7 @@ class HFEngine:
         mask: torch.Tensor | None = attention_mask if not bool(attention_mask.all()) else None
         output = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=True)
         if input_ids.shape[0] != batch or not torch.equal(expand, torch.arange(batch, device=expand.device)):
-            output.past_key_values.batch_select_indices(expand)
+            output_cache(output).batch_select_indices(expand)
             output.logits = output.logits[expand]
             mask, position_ids = (mask[expand] if mask is not None else None), position_ids[expand]
         next_position = position_ids[:, -1:] + 1
@@ -438,8 +440,8 @@ class HFEngine:
                 input_ids=token[:, None],
                 attention_mask=mask,
                 position_ids=next_position,
-                past_key_values=output.past_key_values,
                 use_cache=True,
+                **cache_kwargs(self.model, output_cache(output)),
             )
             next_position = next_position + 1
         tokens = torch.stack(steps, dim=1).cpu().tolist()

@@ -7,8 +7,8 @@ call of ``MetricsLogger.log``::
 
 - ``step``: the training step the values belong to (int).
 - ``split``: ``"train"``, ``"eval"``, or any name the caller uses.
-- ``time``: seconds since this logger was created (wall clock, monotonic); it starts again at 0
-  when a resumed run creates a new logger.
+- ``time``: seconds of the run's wall clock (monotonic): since the logger was created, plus, when
+  a run is resumed, the time of the last line kept from before, so it never runs backwards.
 - every metric under its name, verbatim (TRL's names have slashes: ``completions/mean_length``),
   as a float; NaN and infinities are written as ``null``, so every line is strict JSON.
 
@@ -64,7 +64,9 @@ class MetricsLogger:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.run_dir / METRICS_FILE
-        _repair(self.path, resume_step)
+        kept = _repair(self.path, resume_step)
+        # time goes on from the last kept line of the run being resumed, so it never runs backwards
+        self._offset = max((float(r["time"]) for r in kept if isinstance(r.get("time"), int | float)), default=0.0)
         self._file: IO[str] | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115  (lives as long as the logger)
         self._writer: Any = None
         if tensorboard:
@@ -102,7 +104,7 @@ class MetricsLogger:
         record = {
             "step": int(step),
             "split": split,
-            "time": round(time.monotonic() - self._start, 6),
+            "time": round(self._offset + time.monotonic() - self._start, 6),
             **{name: value if math.isfinite(value) else None for name, value in values.items()},
         }
         self._file.write(json.dumps(record, allow_nan=False) + "\n")
@@ -234,21 +236,26 @@ def _parse(data: bytes, path: Path) -> tuple[list[dict[str, Any]], list[bytes]]:
     return records, raw
 
 
-def _repair(path: Path, resume_step: int | None) -> None:
-    """Drop a truncated last line, and the lines after ``resume_step``; atomic, rewrites only on change."""
+def _repair(path: Path, resume_step: int | None) -> list[dict[str, Any]]:
+    """Drop a truncated last line, and the lines after ``resume_step``; atomic, rewrites only on change.
+
+    Returns the records kept.
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return
+        return []
     records, raw = _parse(data, path)
     if resume_step is not None:
-        raw = [line for record, line in zip(records, raw, strict=True) if record["step"] <= resume_step]
+        pairs = [(record, line) for record, line in zip(records, raw, strict=True) if record["step"] <= resume_step]
+        records, raw = [record for record, _ in pairs], [line for _, line in pairs]
     kept = b"".join(raw)
     if kept == data:
-        return
+        return records
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "wb") as file:
         file.write(kept)
         file.flush()
         os.fsync(file.fileno())
     os.replace(tmp, path)
+    return records
