@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlvr.trainers.losses.kl import KL_ESTIMATORS, kl_estimate
+from rlvr.trainers.losses.kl import KL_ESTIMATORS, kl_estimate, sequence_kl
 
 log_probs = st.floats(min_value=-40.0, max_value=0.0, allow_nan=False)
 
@@ -51,3 +51,17 @@ def test_unknown_estimators_and_shapes_are_refused() -> None:
     with pytest.raises(ValueError, match="same shape"):
         kl_estimate(torch.zeros(2), torch.zeros(3), "k1")
     assert KL_ESTIMATORS == ("k1", "k2", "k3")
+
+
+def test_sequence_kl_sums_each_rows_masked_tokens() -> None:
+    nan = float("nan")
+    token_kl = torch.tensor([[0.5, -0.25, nan], [nan, 2.0, 1.0], [nan, nan, nan]], dtype=torch.float64)
+    mask = torch.tensor([[1, 1, 0], [0, 1, 1], [0, 0, 0]])
+    torch.testing.assert_close(sequence_kl(token_kl, mask), torch.tensor([0.25, 3.0, 0.0], dtype=torch.float64))
+
+
+def test_sequence_kl_rejects_mismatched_shapes() -> None:
+    with pytest.raises(ValueError, match="token_kl"):
+        sequence_kl(torch.zeros(2, 3), torch.ones(2, 4))
+    with pytest.raises(ValueError, match="token_kl"):
+        sequence_kl(torch.zeros(3), torch.ones(3))

@@ -8,11 +8,10 @@ import pytest
 
 pytest.importorskip("torch")  # torch comes with the "train" extra
 
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlvr.trainers.losses.kl_controller import adaptive_kl_coef, sequence_kl
+from rlvr.trainers.losses.kl_controller import adaptive_kl_coef
 
 PROPERTY = settings(max_examples=200, deadline=None)
 
@@ -99,20 +98,3 @@ def test_the_coefficient_stays_positive_and_moves_at_most_0_2_n_over_horizon(
         assert new >= kl_coef
     elif kl < target:
         assert new <= kl_coef
-
-
-# --- sequence_kl ----------------------------------------------------------------------------------------------------
-
-
-def test_sequence_kl_sums_each_rows_masked_tokens() -> None:
-    nan = float("nan")
-    token_kl = torch.tensor([[0.5, -0.25, nan], [nan, 2.0, 1.0], [nan, nan, nan]], dtype=torch.float64)
-    mask = torch.tensor([[1, 1, 0], [0, 1, 1], [0, 0, 0]])
-    torch.testing.assert_close(sequence_kl(token_kl, mask), torch.tensor([0.25, 3.0, 0.0], dtype=torch.float64))
-
-
-def test_sequence_kl_rejects_mismatched_shapes() -> None:
-    with pytest.raises(ValueError, match="token_kl"):
-        sequence_kl(torch.zeros(2, 3), torch.ones(2, 4))
-    with pytest.raises(ValueError, match="token_kl"):
-        sequence_kl(torch.zeros(3), torch.ones(3))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -233,8 +234,6 @@ def _criterion_stats(results: Sequence[Any]) -> dict[str, float]:
                 values.setdefault(name, []).append(float(score.value))
     stats: dict[str, float] = {}
     for name, found in sorted(values.items()):
-        mean = sum(found) / len(found)
-        stats[f"rewards/{name}/mean"] = mean
-        spread = sum((v - mean) ** 2 for v in found) / (len(found) - 1) if len(found) > 1 else math.nan
-        stats[f"rewards/{name}/std"] = math.sqrt(spread) if len(found) > 1 else math.nan
+        stats[f"rewards/{name}/mean"] = statistics.fmean(found)
+        stats[f"rewards/{name}/std"] = statistics.stdev(found) if len(found) > 1 else math.nan
     return stats

@@ -53,7 +53,14 @@ import torch
 from rlvr.envs.core.text_env import TextEnv
 from rlvr.trainers.algorithms.config import GRPOConfig, TrainerConfigError
 from rlvr.trainers.algorithms.rl_trainer import RLTrainer, TrainResult, episode_metrics, episode_rewards
-from rlvr.trainers.losses.grpo_loss import BatchTotals, aggregate, group_advantages, grpo_loss, zero_std_groups
+from rlvr.trainers.losses.grpo_loss import (
+    BatchTotals,
+    aggregate,
+    group_advantages,
+    grpo_loss,
+    nanstd,
+    zero_std_groups,
+)
 from rlvr.trainers.losses.kl import kl_estimate
 from rlvr.trainers.losses.shaping import kl_shaped_rewards, soft_overlong_penalty, truncated_importance_weights
 from rlvr.trainers.models.logprobs import TokenBatch, token_logprobs
@@ -310,12 +317,7 @@ def _informative_groups(episodes: list[Episode], size: int) -> list[list[Episode
 def _group_metrics(rewards: torch.Tensor, group_size: int) -> dict[str, float]:
     """``frac_reward_zero_std`` (TRL's: the share of groups whose judged rewards are all equal) and
     ``reward_group_std`` (the mean over groups of each group's reward std), from ``[N]`` rewards (NaN: unjudged)."""
-    grouped = rewards.view(-1, group_size)
-    stds = []
-    for row in grouped:
-        judged = row[~row.isnan()]
-        stds.append(float(judged.std()) if judged.numel() > 1 else 0.0)
     return {
         "frac_reward_zero_std": float(zero_std_groups(rewards, group_size).float().mean()),
-        "reward_group_std": float(np.mean(stds)),
+        "reward_group_std": float(nanstd(rewards.view(-1, group_size), dim=1).mean()),
     }

@@ -61,8 +61,8 @@ from rlvr.trainers.algorithms.rl_trainer import (
     episode_rewards,
 )
 from rlvr.trainers.losses.grpo_loss import aggregate
-from rlvr.trainers.losses.kl import kl_estimate
-from rlvr.trainers.losses.kl_controller import adaptive_kl_coef, sequence_kl
+from rlvr.trainers.losses.kl import kl_estimate, sequence_kl
+from rlvr.trainers.losses.kl_controller import adaptive_kl_coef
 from rlvr.trainers.losses.ppo_loss import clipped_value_loss, gae, ppo_policy_loss, token_rewards, whiten
 from rlvr.trainers.models.logprobs import TokenBatch, token_logprobs
 from rlvr.trainers.models.value_model import ValueModel, token_values

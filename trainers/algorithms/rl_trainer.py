@@ -134,7 +134,6 @@ class RLTrainer:
         envs.entry(config.env)  # fail early, listing the valid ids, on a wrong one
         local_prompts = config.prompts_per_step // self.dist.world_size
         self.envs = [envs.make(config.env, **config.env_options) for _ in range(local_prompts * config.group_size)]
-        self.high = float(cast(TextEnv, self.envs[0].unwrapped).reward_range[1])
 
         self.policy, self.tokenizer = self._prepare_policy()
         self.reference = self._reference_model()
@@ -532,7 +531,8 @@ class RLTrainer:
         path = latest_checkpoint(self.output_dir)
         if path is None:
             return False
-        extra = json.loads((path / "meta.json").read_text())["extra"]
+        meta = json.loads((path / "meta.json").read_text())
+        extra = meta["extra"]
         saved_by = extra.get("trainer", "grpo")
         if saved_by != self.name:
             raise TrainerConfigError(
@@ -556,7 +556,7 @@ class RLTrainer:
                 "overwrite=true to delete it first"
             )
         if (changes := resumable_changes(saved_config, current)) and self.dist.is_main:
-            record = {"step": int(json.loads((path / "meta.json").read_text())["step"]), "changed": changes}
+            record = {"step": int(meta["step"]), "changed": changes}
             with open(self.output_dir / "resumes.jsonl", "a", encoding="utf-8") as file:
                 file.write(json.dumps(record) + "\n")
         load = load_sharded_checkpoint if is_sharded_checkpoint(path) else load_checkpoint

@@ -77,6 +77,7 @@ __all__ = [
     "group_advantages",
     "grpo_loss",
     "k3_kl",
+    "nanstd",
     "sequence_log_ratio",
     "zero_std_groups",
 ]
@@ -138,7 +139,7 @@ def zero_std_groups(rewards: Tensor, group_size: int) -> Tensor:
     return (judged.sum(dim=1) < 2) | (highest == lowest)
 
 
-def _nanstd(values: Tensor, dim: int | None = None) -> Tensor:
+def nanstd(values: Tensor, dim: int | None = None) -> Tensor:
     """Unbiased std over the non-NaN entries (TRL's ``nanstd``); 0 where fewer than two entries count."""
     judged = ~values.isnan()
     count = judged.sum() if dim is None else judged.sum(dim=dim, keepdim=True)
@@ -202,9 +203,9 @@ def group_advantages(
     mean = torch.where(judged, grouped, 0.0).sum(dim=1, keepdim=True) / count.clamp_min(1)
     centered = torch.where(judged, grouped - mean, 0.0)
     if scale == "group":
-        advantages = centered / (_nanstd(grouped, dim=1) + eps)
+        advantages = centered / (nanstd(grouped, dim=1) + eps)
     elif scale == "batch":
-        advantages = centered / (_nanstd(rewards) + eps)
+        advantages = centered / (nanstd(rewards) + eps)
     elif scale == "none":
         advantages = centered
     else:

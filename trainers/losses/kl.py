@@ -23,7 +23,7 @@ from typing import Literal, get_args
 import torch
 from torch import Tensor
 
-__all__ = ["KL_ESTIMATORS", "LOG_RATIO_CLAMP", "KLEstimator", "kl_estimate"]
+__all__ = ["KL_ESTIMATORS", "LOG_RATIO_CLAMP", "KLEstimator", "kl_estimate", "sequence_kl"]
 
 KLEstimator = Literal["k1", "k2", "k3"]
 KL_ESTIMATORS: tuple[str, ...] = get_args(KLEstimator)
@@ -58,3 +58,25 @@ def kl_estimate(logp: Tensor, ref_logp: Tensor, estimator: KLEstimator = "k3") -
         # expm1(x) - x, unlike exp(x) - x - 1, does not dip below zero from rounding; clamp_min makes it certain.
         return (torch.expm1(log_ratio) - log_ratio).clamp_min(0.0)
     raise ValueError(f"unknown KL estimator {estimator!r}; expected one of {', '.join(KL_ESTIMATORS)}")
+
+
+def sequence_kl(token_kl: Tensor, mask: Tensor) -> Tensor:
+    """Each sequence's KL: its per-token KL summed over its masked tokens.
+
+    Args:
+        token_kl: ``[B, T]`` per-token KL estimates (``kl_estimate``), nats.
+        mask: ``[B, T]`` bool or 0/1, true on generated tokens that count.
+            Entries of ``token_kl`` outside the mask are ignored, even NaN.
+
+    Returns:
+        ``[B]`` nats per sequence, in ``token_kl``'s dtype; 0 for a row with
+        no masked token. Its mean is the ``kl`` of
+        ``kl_controller.adaptive_kl_coef``.
+
+    Raises:
+        ValueError: unless ``token_kl`` and ``mask`` are both ``[B, T]``.
+    """
+    if token_kl.dim() != 2 or token_kl.shape != mask.shape:
+        raise ValueError(f"token_kl {tuple(token_kl.shape)} and mask {tuple(mask.shape)} must both be [B, T]")
+    kept = torch.where(mask.bool(), token_kl, torch.zeros_like(token_kl))
+    return kept.sum(dim=1)

@@ -16,7 +16,7 @@ batch moves ``beta`` by at most ``0.2 * n / horizon`` of itself. ``horizon``
 by a factor of about ``exp(0.2)`` every ``horizon`` sequences. This is TRL's
 former ``AdaptiveKLController`` (``trl.trainer.utils``, up to TRL 0.11).
 
-- ``sequence_kl``: per-token KL ``[B, T]`` -> each sequence's summed KL ``[B]``.
+- (each sequence's summed KL, the controller's measure, is ``rlvr.trainers.losses.kl.sequence_kl``.)
 - ``adaptive_kl_coef``: one update of the coefficient.
 
 Nothing here keeps state: the trainer holds the current coefficient (and
@@ -27,34 +27,10 @@ from __future__ import annotations
 
 import math
 
-import torch
-from torch import Tensor
-
-__all__ = ["KL_ERROR_CLIP", "adaptive_kl_coef", "sequence_kl"]
+__all__ = ["KL_ERROR_CLIP", "adaptive_kl_coef"]
 
 KL_ERROR_CLIP = 0.2
 """The proportional error ``kl / target - 1`` is clipped to ``[-0.2, 0.2]`` (Ziegler et al. 2019)."""
-
-
-def sequence_kl(token_kl: Tensor, mask: Tensor) -> Tensor:
-    """Each sequence's KL: its per-token KL summed over its masked tokens.
-
-    Args:
-        token_kl: ``[B, T]`` per-token KL estimates (``rlvr.trainers.losses.kl.kl_estimate``), nats.
-        mask: ``[B, T]`` bool or 0/1, true on generated tokens that count.
-            Entries of ``token_kl`` outside the mask are ignored, even NaN.
-
-    Returns:
-        ``[B]`` nats per sequence, in ``token_kl``'s dtype; 0 for a row with
-        no masked token. Its mean is the ``kl`` of ``adaptive_kl_coef``.
-
-    Raises:
-        ValueError: unless ``token_kl`` and ``mask`` are both ``[B, T]``.
-    """
-    if token_kl.dim() != 2 or token_kl.shape != mask.shape:
-        raise ValueError(f"token_kl {tuple(token_kl.shape)} and mask {tuple(mask.shape)} must both be [B, T]")
-    kept = torch.where(mask.bool(), token_kl, torch.zeros_like(token_kl))
-    return kept.sum(dim=1)
 
 
 def adaptive_kl_coef(kl_coef: float, kl: float, target: float, n: int, horizon: int) -> float:
@@ -64,7 +40,7 @@ def adaptive_kl_coef(kl_coef: float, kl: float, target: float, n: int, horizon: 
         kl_coef: the coefficient the batch was trained with, ``>= 0``, reward
             units per nat. A coefficient of 0 stays 0 (the update is multiplicative).
         kl: the batch's measured KL to the reference: the mean over its
-            sequences of each one's summed per-token KL (``sequence_kl``), in
+            sequences of each one's summed per-token KL (``kl.sequence_kl``), in
             nats per sequence. It may be negative (the k1 estimator can be);
             the clip then lowers the coefficient by the full 20% share.
         target: the KL aimed at, nats per sequence, ``> 0``.

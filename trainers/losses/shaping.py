@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rlvr.trainers.losses.kl import LOG_RATIO_CLAMP, KLEstimator, kl_estimate
+from rlvr.trainers.losses.kl import LOG_RATIO_CLAMP, KLEstimator, kl_estimate, sequence_kl
 
 __all__ = ["kl_shaped_rewards", "soft_overlong_penalty", "truncated_importance_weights"]
 
@@ -103,5 +103,4 @@ def kl_shaped_rewards(
         raise ValueError(f"beta must be >= 0, got {beta}")
     if mask.shape != logp.shape or rewards.shape != (logp.shape[0],):
         raise ValueError(f"rewards {tuple(rewards.shape)}, logp {tuple(logp.shape)}, mask {tuple(mask.shape)} disagree")
-    per_token = torch.where(mask.bool(), kl_estimate(logp, ref_logp, estimator), torch.zeros_like(logp))
-    return rewards - beta * per_token.sum(dim=1).to(rewards)
+    return rewards - beta * sequence_kl(kl_estimate(logp, ref_logp, estimator), mask).to(rewards)

@@ -52,7 +52,8 @@ class MetricsLogger:
         resume_step: when resuming from the checkpoint of step k, pass k: lines with
             ``step > k`` (logged after that checkpoint, by the run that died) are removed from
             metrics.jsonl first, and TensorBoard is told to discard its events after step k, so
-            the resumed run does not log those steps twice. None keeps every line.
+            the resumed run does not log those steps twice. None keeps every line; a negative
+            step keeps none (a run started afresh in a directory that has an earlier run's lines).
 
     An existing metrics.jsonl is appended to, after removing a truncated last line left by a
     killed process. ``log(step, metrics, split="train")`` writes one line; ``close()`` flushes and
