@@ -31,6 +31,12 @@ def test_fields_that_shape_the_problem_differ_and_the_rest_may_change():
     assert resumable_changes(saved, current) == {"eval_every": (10, 5), "steps": (100, 200)}
 
 
+def test_a_field_the_config_has_since_lost_is_not_a_difference():
+    current = GRPOConfig().model_dump(mode="json")
+    saved = {**current, "loss_aggregation": "sequence_mean"}  # a checkpoint from before loss_type
+    assert config_differences(saved, current) == {}
+
+
 def test_a_field_newer_than_the_checkpoint_is_not_a_difference():
     current = GRPOConfig().model_dump(mode="json")
     saved = {k: v for k, v in current.items() if k != "dynamic_sampling"}

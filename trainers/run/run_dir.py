@@ -78,20 +78,12 @@ def config_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> 
         current: the config of the run that would resume it, dumped the same way.
 
     Returns:
-        Differing fields outside ``RESUMABLE_FIELDS``, in sorted order; a field that only one side
-        has (a field added to the config since) counts only when the other side's value differs from
-        what the current config holds for it.
+        Differing fields outside ``RESUMABLE_FIELDS``, in sorted order. Only fields both sides have
+        are compared: one newer than the checkpoint took its default then, and one the config has
+        since lost (renamed, as ``loss_aggregation`` to ``loss_type``) cannot be given now.
     """
-    names = sorted((set(saved) | set(current)) - RESUMABLE_FIELDS)
-    missing = object()
-    differences = {}
-    for name in names:
-        before, after = saved.get(name, missing), current.get(name, missing)
-        if before is missing:  # a field newer than the checkpoint: it took its default then
-            continue
-        if before != after:
-            differences[name] = (before, None if after is missing else after)
-    return differences
+    names = sorted((set(saved) & set(current)) - RESUMABLE_FIELDS)
+    return {name: (saved[name], current[name]) for name in names if saved[name] != current[name]}
 
 
 def resumable_changes(saved: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
