@@ -83,6 +83,12 @@ COMMANDS: dict[str, Command] = {
         "rlvr.trainers.cli.sample_sft:run_sft",
         extra="train",
     ),
+    "runs": Command(
+        "compare training runs: a table (trainer, env, accuracy before and after, time) and their curves",
+        "rlvr.trainers.cli.runs:add_runs_arguments",
+        "rlvr.trainers.cli.runs:run_runs",
+        extra="train",
+    ),
     "audit": Command(
         "audit an env's reward: right answers, gaming strategies, properties",
         "rlvr.envs.cli.audit:add_audit_arguments",

@@ -9,7 +9,7 @@ from rlvr import envs
 from rlvr.trainers.models.logprobs import pad_batch, token_logprobs
 from rlvr.trainers.models.policy import build_tiny_model
 from rlvr.trainers.rollout.engines import Completion, RolloutEngine, SamplingParams, make_engine
-from rlvr.trainers.rollout.episodes import PromptRenderer, collect_episodes
+from rlvr.trainers.rollout.episodes import PromptRenderer, PromptTooLongError, collect_episodes
 
 
 class ScriptedEngine:
@@ -212,3 +212,39 @@ def test_an_engine_without_the_logprobs_asked_for_is_an_error(tiny):
         collect_episodes(
             [env], [5], Forgetful(tokenizer, [" 1"]), PromptRenderer(tokenizer), SamplingParams(8, logprobs=True)
         )
+
+
+def test_a_prompt_longer_than_the_context_is_refused_with_both_lengths(tiny):
+    _, tokenizer = tiny
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation")
+    prompt, _ = env.reset(seed=2)
+    length = len(tokenizer(prompt)["input_ids"])
+    renderer = PromptRenderer(tokenizer, context=length + 7, reserve=8, source="rlvr/Arithmetic-v0")
+    with pytest.raises(PromptTooLongError) as refused:
+        collect_episodes([env], [2], ScriptedEngine(tokenizer, [" 1"]), renderer, SamplingParams(8))
+    said = str(refused.value)
+    assert f"rlvr/Arithmetic-v0 is {length} tokens" in said
+    assert f"needs {length + 8} positions, but the model sees {length + 7}" in said
+
+
+def test_a_prompt_that_leaves_room_for_the_completion_is_accepted(tiny):
+    _, tokenizer = tiny
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation")
+    prompt, _ = env.reset(seed=2)
+    length = len(tokenizer(prompt)["input_ids"])
+    renderer = PromptRenderer(tokenizer, context=length + 8, reserve=8)
+    (episode,) = collect_episodes([env], [2], ScriptedEngine(tokenizer, [" 1"]), renderer, SamplingParams(8))
+    assert episode.turns == 1
+
+
+def test_feedback_that_would_overflow_the_context_ends_the_episode_at_that_turn(tiny):
+    _, tokenizer = tiny
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation", max_turns=3)
+    prompt, _ = env.reset(seed=5)
+    length = len(tokenizer(prompt)["input_ids"])
+    renderer = PromptRenderer(tokenizer, context=length + 12, reserve=8)  # room for one turn, not for feedback
+    engine = ScriptedEngine(tokenizer, [" 0", " 0"])
+    (episode,) = collect_episodes([env], [5], engine, renderer, SamplingParams(8))
+    assert episode.turns == 1 and episode.done
+    assert len(engine.calls) == 1  # the model was never asked to continue past its context
+    assert episode.reward == 0.0

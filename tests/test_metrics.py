@@ -1,13 +1,11 @@
-"""MetricsLogger, read_metrics and plot_curves: what lands on disk, when, and how crashes are survived."""
+"""MetricsLogger and read_metrics: what lands on disk, when, and how crashes are survived."""
 
 import json
 import math
 
 import pytest
 
-from rlvr.trainers.run.metrics import METRICS_FILE, MetricsLogger, plot_curves, read_metrics
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from rlvr.trainers.run.metrics import METRICS_FILE, MetricsLogger, read_metrics
 
 
 def strict_json(line: str) -> dict:
@@ -112,33 +110,3 @@ def test_resume_drops_steps_logged_after_the_checkpoint(tmp_path):
 
     steps = [r["step"] for r in read_metrics(tmp_path / METRICS_FILE) if r["split"] == "train"]
     assert steps == list(range(8))
-
-
-def test_plot_curves_writes_a_png_with_train_and_eval(tmp_path):
-    with MetricsLogger(tmp_path / "run", tensorboard=False) as logger:
-        for step in range(30):
-            logger.log(step, {"reward": step / 30, "accuracy": step / 40, "completions/mean_length": 100.0 - step})
-            if step % 10 == 0:
-                logger.log(step, {"reward": step / 35, "accuracy": math.nan}, split="eval")
-
-    out = plot_curves(
-        tmp_path / "run" / METRICS_FILE, tmp_path / "plots" / "curves.png", keys=("reward", "accuracy", "kl")
-    )
-    assert out == tmp_path / "plots" / "curves.png"
-    data = out.read_bytes()
-    assert data.startswith(PNG_MAGIC)
-    assert len(data) > 10_000
-
-
-def test_plot_curves_says_no_data(tmp_path):
-    with MetricsLogger(tmp_path, tensorboard=False) as logger:
-        logger.log(0, {"loss": 1.0})
-
-    out = plot_curves(tmp_path / METRICS_FILE, tmp_path / "curves.png")
-    data = out.read_bytes()
-    assert data.startswith(PNG_MAGIC)
-    assert len(data) > 1_000
-
-    (tmp_path / "empty").mkdir()
-    (tmp_path / "empty" / METRICS_FILE).write_text("")
-    assert plot_curves(tmp_path / "empty" / METRICS_FILE, tmp_path / "empty.png").read_bytes().startswith(PNG_MAGIC)

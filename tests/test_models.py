@@ -10,12 +10,15 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from rlvr import envs  # noqa: E402
 from rlvr.trainers.models.policy import (  # noqa: E402  (after the skips: torch and transformers are optional extras)
     CHAR_VOCAB,
     SPECIAL_TOKENS,
+    TINY_CONTEXT,
     TINY_SIZES,
     build_char_tokenizer,
     build_tiny_model,
+    context_length,
     load_policy,
     save_policy,
 )
@@ -179,3 +182,35 @@ def test_a_training_runs_directory_loads_its_final_policy(tmp_path: Path):
     loaded, _ = load_policy(str(tmp_path / "run"))
     ids = torch.tensor([[5, 6, 7]])
     torch.testing.assert_close(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
+
+
+@pytest.mark.parametrize("env_id", envs.list_envs())
+def test_the_embedded_model_sees_every_built_in_envs_default_prompt(env_id: str):
+    from rlvr.trainers.algorithms.config import GRPOConfig
+
+    model, tokenizer = build_tiny_model()
+    budget = GRPOConfig.model_fields["max_new_tokens"].default
+    env = envs.make(env_id)
+    longest = max(len(tokenizer(env.reset(seed=seed)[0])["input_ids"]) for seed in range(300))
+    assert longest + budget <= context_length(model, tokenizer) == TINY_CONTEXT
+
+
+def test_the_context_does_not_change_the_embedded_models_weights():
+    model, _ = build_tiny_model(seed=3)
+    original = TINY_SIZES["tiny"]["max_position_embeddings"]
+    TINY_SIZES["tiny"]["max_position_embeddings"] = 512
+    try:
+        short, _ = build_tiny_model(seed=3)
+    finally:
+        TINY_SIZES["tiny"]["max_position_embeddings"] = original
+    assert _parameters_equal(model, short)
+    ids = torch.randint(4, 100, (2, 40))
+    assert torch.equal(model(ids).logits, short(ids).logits)
+
+
+def test_context_length_is_the_smaller_limit_and_ignores_an_unlimited_tokenizer():
+    model, tokenizer = build_tiny_model()
+    tokenizer.model_max_length = 100
+    assert context_length(model, tokenizer) == 100
+    tokenizer.model_max_length = int(1e30)  # what transformers reports for a tokenizer without a limit
+    assert context_length(model, tokenizer) == TINY_CONTEXT

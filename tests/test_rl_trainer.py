@@ -62,6 +62,17 @@ def test_resuming_with_more_steps_continues_and_keeps_the_first_evaluation(tmp_p
     assert resumes == [{"step": 2, "changed": {"eval_every": [0, 10], "steps": [2, 4]}}]
 
 
+def test_the_run_directory_says_which_trainer_and_config_made_it(tmp_path):
+    from rlvr.trainers.run.run_dir import read_run_record
+
+    train_grpo(config(tmp_path))
+    record = json.loads((tmp_path / "run.json").read_text())
+    assert record["trainer"] == "grpo" and record["config"]["env_options"] == EASY
+    train_grpo(config(tmp_path, steps=3))
+    resumed = read_run_record(tmp_path)
+    assert resumed is not None and resumed["config"]["steps"] == 3 and resumed["started"] == record["started"]
+
+
 def test_a_finished_run_run_again_is_not_trained_or_evaluated_again(tmp_path):
     first = train_grpo(config(tmp_path))
     before = (tmp_path / "metrics.jsonl").read_bytes()

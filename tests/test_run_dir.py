@@ -20,7 +20,11 @@ from rlvr.trainers.run.run_dir import (
     RunLockedError,
     clear_run,
     config_differences,
+    read_run_record,
     resumable_changes,
+    resume_conflict,
+    run_status,
+    write_run_record,
 )
 
 
@@ -94,3 +98,41 @@ def test_a_lock_from_another_host_is_refused(tmp_path):
     (tmp_path / LOCK_FILE).write_text(json.dumps({"host": "elsewhere.example", "pid": 1}))
     with pytest.raises(RunLockedError, match=r"elsewhere\.example"):
         RunLock(tmp_path).acquire()
+
+
+def test_the_run_record_keeps_its_start_across_a_resume_and_not_across_a_fresh_start(tmp_path):
+    write_run_record(tmp_path, "grpo", {"steps": 2}, resumed=False)
+    first = read_run_record(tmp_path)
+    assert first is not None and first["trainer"] == "grpo" and first["config"] == {"steps": 2}
+    write_run_record(tmp_path, "grpo", {"steps": 4}, resumed=True)
+    resumed = read_run_record(tmp_path)
+    assert resumed is not None and resumed["started"] == first["started"] and resumed["config"] == {"steps": 4}
+    write_run_record(tmp_path, "grpo", {"steps": 4}, resumed=False)
+    fresh = read_run_record(tmp_path)
+    assert fresh is not None and fresh["started"] > first["started"]
+
+
+def test_a_run_from_before_the_record_is_read_from_its_newest_checkpoint(tmp_path):
+    for step, trainer in ((100, "grpo"), (200, "ppo")):
+        meta = tmp_path / "checkpoints" / f"step-{step:08d}" / "meta.json"
+        meta.parent.mkdir(parents=True)
+        meta.write_text(json.dumps({"format": 1, "step": step, "extra": {"trainer": trainer, "config": {"x": step}}}))
+    assert read_run_record(tmp_path) == {"trainer": "ppo", "config": {"x": 200}}
+    assert read_run_record(tmp_path / "nothing-here") is None
+
+
+def test_a_checkpoint_of_another_trainer_is_a_conflict_and_one_of_the_same_run_is_not(tmp_path):
+    config = GRPOConfig().model_dump(mode="json")
+    said = resume_conflict(tmp_path, "ppo", "grpo", config, config)
+    assert said is not None and "checkpoints of the ppo trainer, not grpo" in said
+    assert resume_conflict(tmp_path, "grpo", "grpo", config, {**config, "steps": 9}) is None
+
+
+def test_run_status_tells_running_finished_and_stopped_apart(tmp_path):
+    assert run_status(tmp_path, last_step=5, steps=10) == "stopped"
+    (tmp_path / "final").mkdir()
+    (tmp_path / "final" / "config.json").write_text("{}")
+    assert run_status(tmp_path, last_step=5, steps=10) == "stopped"  # a final policy, but not all steps
+    assert run_status(tmp_path, last_step=10, steps=10) == "finished"
+    with RunLock(tmp_path):
+        assert run_status(tmp_path, last_step=10, steps=10) == "running"

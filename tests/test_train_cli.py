@@ -176,6 +176,13 @@ def test_what_this_machine_cannot_run_is_one_line(capsys, tmp_path, argv, said):
     assert said in _one_line_error(capsys, tmp_path, *argv, "--steps", "0")
 
 
+def test_a_prompt_the_model_cannot_see_is_one_line_with_both_lengths(capsys, tmp_path):
+    argv = ["--model", "tiny", "--max-new-tokens", "8190", "--cold-start-steps", "0", "--steps", "0"]
+    line = _one_line_error(capsys, tmp_path, *argv)
+    assert line.startswith("rlvr train: a prompt of rlvr/Arithmetic-v0 is ")
+    assert "but the model sees 8192" in line and "max_new_tokens" in line
+
+
 @pytest.mark.parametrize(
     ("rows", "said"),
     [

@@ -165,3 +165,19 @@ def test_the_soft_overlong_punishment_is_trls_own_and_other_penalties_are_refuse
     with pytest.raises(TRLConfigError, match="overlong_penalty"):
         check_supported(GRPOConfig(overlong_buffer=2, overlong_penalty=0.5, max_new_tokens=8))
     check_supported(GRPOConfig(overlong_buffer=2, max_new_tokens=8))  # penalty 1: TRL's reward function
+
+
+def test_resuming_a_trl_checkpoint_with_other_settings_is_refused_naming_them(tmp_path):
+    from rlvr.trainers.run.run_dir import write_run_record
+
+    saved = GRPOConfig(env="rlvr/Arithmetic-v0", model="tiny", output_dir=tmp_path, learning_rate=1e-6)
+    write_run_record(tmp_path, "trl", saved.model_dump(mode="json"), resumed=False)
+    (tmp_path / "checkpoint-4").mkdir()  # TRL's layout
+    again = saved.model_copy(update={"learning_rate": 1e-3})
+    with pytest.raises(TRLConfigError, match=r"learning_rate: 1e-06 there, 0\.001 here"):
+        train_trl(again)
+    grpo_run = saved.model_copy(update={"output_dir": tmp_path / "other"})
+    write_run_record(tmp_path / "other", "grpo", grpo_run.model_dump(mode="json"), resumed=False)
+    (tmp_path / "other" / "checkpoint-4").mkdir()
+    with pytest.raises(TRLConfigError, match="checkpoints of the grpo trainer, not trl"):
+        train_trl(grpo_run)

@@ -39,7 +39,7 @@ from rlvr import envs
 from rlvr.envs.core.text_env import TextEnv
 from rlvr.trainers.algorithms.config import TrainerConfig, TrainerConfigError
 from rlvr.trainers.models.logprobs import TokenBatch, pad_batch, token_logprobs
-from rlvr.trainers.models.policy import load_policy, resolve_device, save_policy
+from rlvr.trainers.models.policy import context_length, load_policy, resolve_device, save_policy
 from rlvr.trainers.pipelines.sft import cold_start
 from rlvr.trainers.rollout.async_rollouts import BackgroundRollouts, Rollout
 from rlvr.trainers.rollout.engines import SamplingParams, make_engine
@@ -52,10 +52,19 @@ from rlvr.trainers.run.checkpoint import (
     save_checkpoint,
     save_sharded_checkpoint,
 )
+from rlvr.trainers.run.curves import plot_curves
 from rlvr.trainers.run.distributed import full_state_dict, init_distributed, shard, shard_model
 from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
-from rlvr.trainers.run.metrics import METRICS_FILE, MetricsLogger, plot_curves, read_metrics
-from rlvr.trainers.run.run_dir import RunLock, RunLockedError, clear_run, config_differences, resumable_changes
+from rlvr.trainers.run.metrics import METRICS_FILE, MetricsLogger, read_metrics
+from rlvr.trainers.run.run_dir import (
+    RunLock,
+    RunLockedError,
+    clear_run,
+    record_resume,
+    resumable_changes,
+    resume_conflict,
+    write_run_record,
+)
 
 __all__ = [
     "RLTrainer",
@@ -145,7 +154,13 @@ class RLTrainer:
             self.train_model = self.policy
         else:
             self.train_model = self.dist.wrap(self.policy, self.device)  # DDP when multi-process
-        self.renderer = PromptRenderer(self.tokenizer, config.use_chat_template)
+        self.renderer = PromptRenderer(
+            self.tokenizer,
+            config.use_chat_template,
+            context=context_length(self.policy, self.tokenizer),
+            reserve=config.max_new_tokens,
+            source=config.env,
+        )
         self.engine = make_engine(
             config.engine, self.policy, self.tokenizer, str(self._base_path()), synced=config.fsdp
         )
@@ -251,6 +266,8 @@ class RLTrainer:
             # keep none, so a run killed before its first checkpoint and started again does not log twice.
             resume_step = self.step if resumed else -1
             log = MetricsLogger(self.output_dir, tensorboard=config.tensorboard, resume_step=resume_step)
+        if self.dist.is_main:
+            write_run_record(self.output_dir, self.name, self.config.model_dump(mode="json"), resumed=resumed)
         eval_before = self._first_evaluation() if resumed else None
         if eval_before is None:
             eval_before = self._evaluate()
@@ -291,7 +308,8 @@ class RLTrainer:
             log.log(self.step, eval_after, split="eval")
             log.close()
             self._save_final(final_state)
-            plot_curves(self.output_dir / "metrics.jsonl", self.output_dir / "curves.png")
+            title = f"{self.output_dir.name}: {self.name} on {config.env}, model {config.model}"
+            plot_curves(self.output_dir / "metrics.jsonl", self.output_dir / "curves.png", title=title)
         self.dist.barrier()
         if not self.dist.is_main:  # only process 0 reports
             eval_before, eval_after = {}, {}
@@ -533,12 +551,10 @@ class RLTrainer:
             return False
         meta = json.loads((path / "meta.json").read_text())
         extra = meta["extra"]
-        saved_by = extra.get("trainer", "grpo")
-        if saved_by != self.name:
-            raise TrainerConfigError(
-                f"output_dir {self.output_dir} holds checkpoints of the {saved_by} trainer, not {self.name}: "
-                "choose another output_dir, or set resume=false to start over there"
-            )
+        saved_config = extra.get("config", {})
+        current = self.config.model_dump(mode="json")
+        if conflict := resume_conflict(self.output_dir, extra.get("trainer", "grpo"), self.name, saved_config, current):
+            raise TrainerConfigError(conflict)
         saved_modules = extra.get("modules", ["policy"])
         if saved_modules != sorted(self.checkpoint_modules()):
             raise TrainerConfigError(
@@ -546,19 +562,8 @@ class RLTrainer:
                 f"{', '.join(sorted(self.checkpoint_modules()))} (was async_rollouts changed?): resume with the "
                 "same settings, choose another output_dir, or set resume=false"
             )
-        saved_config = extra.get("config", {})
-        current = self.config.model_dump(mode="json")
-        if differences := config_differences(saved_config, current):
-            listed = "; ".join(f"{name}: {old!r} there, {new!r} here" for name, (old, new) in differences.items())
-            raise TrainerConfigError(
-                f"output_dir {self.output_dir} holds a run saved with other settings ({listed}): resume with the "
-                "same settings, choose another output_dir, set resume=false to start over there, or "
-                "overwrite=true to delete it first"
-            )
         if (changes := resumable_changes(saved_config, current)) and self.dist.is_main:
-            record = {"step": int(meta["step"]), "changed": changes}
-            with open(self.output_dir / "resumes.jsonl", "a", encoding="utf-8") as file:
-                file.write(json.dumps(record) + "\n")
+            record_resume(self.output_dir, int(meta["step"]), changes)
         load = load_sharded_checkpoint if is_sharded_checkpoint(path) else load_checkpoint
         state = load(path, model=self.checkpoint_model(), optimizer=self.optimizer, scheduler=self.scheduler)
         self.step = int(state["step"])
@@ -583,7 +588,8 @@ def episode_metrics(episodes: list[Episode]) -> dict[str, float]:
     status ``ok``; lengths are in generated tokens (``completions/*``, the
     ``terminated`` ones over episodes that ended by themselves rather than at
     the budget); ``skipped`` counts episodes the env could not judge;
-    ``rewards/<criterion>/mean`` and ``/std`` per rubric criterion.
+    ``rewards/<criterion>/mean`` and ``/std`` per rubric criterion; ``step_tokens``
+    is the batch's prompt and completion tokens (this process's), for throughput.
     """
     lengths = torch.tensor([e.completion_tokens for e in episodes], dtype=torch.float32)
     terminated = torch.tensor([e.completion_tokens for e in episodes if e.stopped], dtype=torch.float32)
@@ -603,6 +609,7 @@ def episode_metrics(episodes: list[Episode]) -> dict[str, float]:
         "completions/max_terminated_length": float(terminated.max()) if len(terminated) else 0.0,
         "num_turns": float(np.mean([e.turns for e in episodes])),
         "skipped": float(len(episodes) - len(judged)),
+        "step_tokens": float(sum(len(e.token_ids) for e in episodes)),
     }
     criteria = {name for e in episodes for name in e.scores}
     for name in sorted(criteria):

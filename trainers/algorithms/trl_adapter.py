@@ -62,13 +62,23 @@ from rlvr.envs.core.text_env import TextEnv
 from rlvr.envs.data.export import reward_function, to_dataset
 from rlvr.trainers.algorithms.config import GRPOConfig, TrainerConfigError
 from rlvr.trainers.algorithms.grpo import GRPOResult
-from rlvr.trainers.models.policy import load_policy, save_policy
+from rlvr.trainers.models.policy import context_length, load_policy, save_policy
 from rlvr.trainers.pipelines.sft import cold_start
 from rlvr.trainers.rollout.engines import make_engine
 from rlvr.trainers.rollout.episodes import PromptRenderer
+from rlvr.trainers.run.curves import plot_curves
 from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
-from rlvr.trainers.run.metrics import MetricsLogger, plot_curves
-from rlvr.trainers.run.run_dir import RunLock, RunLockedError, clear_run
+from rlvr.trainers.run.metrics import MetricsLogger
+from rlvr.trainers.run.run_dir import (
+    RunLock,
+    RunLockedError,
+    clear_run,
+    read_run_record,
+    record_resume,
+    resumable_changes,
+    resume_conflict,
+    write_run_record,
+)
 
 __all__ = ["TRLConfigError", "check_supported", "env_data", "train_trl", "trl_arguments"]
 
@@ -105,9 +115,34 @@ def train_trl(config: GRPOConfig) -> GRPOResult:
     try:
         if config.overwrite:
             clear_run(output_dir)
+        resumed = _check_resume(config, output_dir)
+        write_run_record(output_dir, "trl", config.model_dump(mode="json"), resumed=resumed)
         return _train(config, output_dir)
     finally:
         lock.release()
+
+
+def _check_resume(config: GRPOConfig, output_dir: Path) -> bool:
+    """Whether this run resumes a TRL checkpoint in ``output_dir``; refuses one of another run.
+
+    TRL's checkpoints carry no config of ours, so the run is known by ``run.json``: another
+    trainer or a differing field outside ``RESUMABLE_FIELDS`` is refused as the ``grpo``
+    trainer refuses it, and the allowed changes go to ``resumes.jsonl``.
+    """
+    from transformers.trainer_utils import get_last_checkpoint
+
+    checkpoint = get_last_checkpoint(str(output_dir)) if config.resume else None
+    if checkpoint is None:
+        return False
+    saved = read_run_record(output_dir)
+    if saved is None:
+        return True  # checkpoints from before run.json: nothing to compare them with
+    current = config.model_dump(mode="json")
+    if conflict := resume_conflict(output_dir, saved.get("trainer", "trl"), "trl", saved["config"], current):
+        raise TRLConfigError(conflict)
+    if changes := resumable_changes(saved["config"], current):
+        record_resume(output_dir, int(Path(checkpoint).name.rsplit("-", 1)[-1]), changes)
+    return True
 
 
 def _train(config: GRPOConfig, output_dir: Path) -> GRPOResult:
@@ -116,7 +151,13 @@ def _train(config: GRPOConfig, output_dir: Path) -> GRPOResult:
     from trl import GRPOTrainer
 
     model, tokenizer = _prepare_policy(config, output_dir)
-    renderer = PromptRenderer(tokenizer, config.use_chat_template)
+    renderer = PromptRenderer(
+        tokenizer,
+        config.use_chat_template,
+        context=context_length(model, tokenizer),
+        reserve=config.max_new_tokens,
+        source=config.env,
+    )
 
     dataset, reward = env_data(config, chat=renderer.chat)
 
@@ -151,7 +192,8 @@ def _train(config: GRPOConfig, output_dir: Path) -> GRPOResult:
     log.log(trainer.state.global_step, eval_after, split="eval")
     log.close()
     save_policy(policy.merge_and_unload() if config.lora.r > 0 else policy, tokenizer, output_dir / "final")
-    plot_curves(output_dir / "metrics.jsonl", output_dir / "curves.png")
+    title = f"{output_dir.name}: trl on {config.env}, model {config.model}"
+    plot_curves(output_dir / "metrics.jsonl", output_dir / "curves.png", title=title)
     return GRPOResult(output_dir, eval_before, eval_after, steps)
 
 

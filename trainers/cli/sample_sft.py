@@ -49,6 +49,7 @@ def run_sample(args: argparse.Namespace) -> int:
         SystemExit: an invalid flag value or a model that cannot be loaded (the message names the flag).
     """
     from rlvr.trainers.pipelines.sample import grader_checks, sample
+    from rlvr.trainers.rollout.episodes import PromptTooLongError
 
     config = _config(args, SampleConfig, "sample")
     _quiet_transformers()
@@ -60,6 +61,8 @@ def run_sample(args: argparse.Namespace) -> int:
         result = sample(config, checks)
     except OSError as error:
         raise SystemExit(f"rlvr sample: --model: {error}") from None
+    except PromptTooLongError as error:
+        raise SystemExit(f"rlvr sample: {error}") from None
     summary = result.summary
     print(
         f"accepted {summary['accepted']} of {summary['drawn']} completions "
@@ -80,6 +83,7 @@ def run_sft(args: argparse.Namespace) -> int:
             loaded; the message names the flag.
     """
     from rlvr.trainers.pipelines.sft import SFTInputError, train_sft
+    from rlvr.trainers.rollout.episodes import PromptTooLongError
 
     config = _config(args, SFTConfig, "sft")
     _quiet_transformers()
@@ -89,6 +93,8 @@ def run_sft(args: argparse.Namespace) -> int:
         raise SystemExit(f"rlvr sft: --{error.field.replace('_', '-')} {error.message}") from None
     except OSError as error:
         raise SystemExit(f"rlvr sft: --model: {error}") from None
+    except PromptTooLongError as error:
+        raise SystemExit(f"rlvr sft: {error}") from None
     losses = result.losses
     print(f"SFT on {result.examples} examples, {len(losses)} steps: loss {losses[0]:.4f} -> {losses[-1]:.4f}")
     if result.eval_before:

@@ -122,11 +122,13 @@ def run_train(args: argparse.Namespace) -> int:
     transformers_logging.disable_progress_bar()  # our own bar shows progress; theirs would interleave
 
     from rlvr.trainers.algorithms.rl_trainer import RunInterrupted
+    from rlvr.trainers.rollout.episodes import PromptTooLongError
 
     train = TRAINERS[name].load()
     try:
         result = train(config)
-    except (OSError, TrainerConfigError) as error:  # a model that cannot be loaded, a field the trainer refuses
+    # A model that cannot be loaded, a field the trainer refuses, a prompt the model cannot see.
+    except (OSError, TrainerConfigError, PromptTooLongError) as error:
         raise SystemExit(f"rlvr train: {error}") from None
     except RunInterrupted as stopped:
         print(f"rlvr train: {stopped}", file=sys.stderr)

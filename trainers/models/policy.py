@@ -35,10 +35,12 @@ from transformers import (
 __all__ = [
     "CHAR_VOCAB",
     "SPECIAL_TOKENS",
+    "TINY_CONTEXT",
     "TINY_NAME",
     "TINY_SIZES",
     "build_char_tokenizer",
     "build_tiny_model",
+    "context_length",
     "load_policy",
     "resolve_device",
     "save_policy",
@@ -53,6 +55,15 @@ SPECIAL_TOKENS: tuple[str, ...] = ("<pad>", "<unk>", "<s>", "</s>")
 CHAR_VOCAB: tuple[str, ...] = (*(chr(code) for code in range(32, 127)), "\n", "\t")
 """The characters the character tokenizer knows (ids 4 on): printable ASCII, newline, tab."""
 
+TINY_CONTEXT = 8192
+"""Positions the embedded model sees, in characters (its tokens).
+
+Every built-in env's longest default prompt fits with room for the completion
+(FunctionCalling's tool lists reach about 4,000 characters). Rotary position
+embeddings have no weights, so the context costs no parameters and leaves the
+initialisation, and so every trained figure, as it was.
+"""
+
 TINY_SIZES: dict[str, dict[str, Any]] = {
     # About 130k parameters: a forward and backward pass over 16 x 64 tokens takes ~30 ms on 2 CPU cores.
     "tiny": {
@@ -61,7 +72,7 @@ TINY_SIZES: dict[str, dict[str, Any]] = {
         "num_attention_heads": 4,
         "num_key_value_heads": 2,
         "intermediate_size": 256,
-        "max_position_embeddings": 512,
+        "max_position_embeddings": TINY_CONTEXT,
         "tie_word_embeddings": True,
     },
     # About 800k parameters: still CPU-sized, with room to actually learn a small task.
@@ -71,7 +82,7 @@ TINY_SIZES: dict[str, dict[str, Any]] = {
         "num_attention_heads": 4,
         "num_key_value_heads": 2,
         "intermediate_size": 512,
-        "max_position_embeddings": 1024,
+        "max_position_embeddings": TINY_CONTEXT,
         "tie_word_embeddings": True,
     },
 }
@@ -158,6 +169,23 @@ def build_tiny_model(size: str = "tiny", seed: int = 0) -> tuple[LlamaForCausalL
     generation.eos_token_id = tokenizer.eos_token_id
     tokenizer.model_max_length = config.max_position_embeddings
     return model, tokenizer
+
+
+def context_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int | None:
+    """The number of token positions ``model`` can attend over, or None when neither side says.
+
+    The smaller of the model config's ``max_position_embeddings`` and the
+    tokenizer's ``model_max_length``; tokenizers without a limit report a huge
+    sentinel (about 1e30), which is ignored.
+    """
+    limits = []
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        limits.append(positions)
+    tokenizer_limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tokenizer_limit, int) and 0 < tokenizer_limit < 10**9:
+        limits.append(tokenizer_limit)
+    return min(limits) if limits else None
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:

@@ -243,7 +243,7 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
     """
     from tqdm.auto import tqdm
 
-    from rlvr.trainers.models.policy import load_policy, resolve_device
+    from rlvr.trainers.models.policy import context_length, load_policy, resolve_device
 
     checks = checks or AcceptanceChecks()
     envs.import_modules(config.imports)
@@ -253,7 +253,13 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
     min_reward = high if config.min_reward is None else config.min_reward
 
     model, tokenizer = load_policy(config.model, device=resolve_device(config.device), seed=config.seed)
-    renderer = PromptRenderer(tokenizer, config.use_chat_template)
+    renderer = PromptRenderer(
+        tokenizer,
+        config.use_chat_template,
+        context=context_length(model, tokenizer),
+        reserve=config.max_new_tokens,
+        source=config.env,
+    )
     engine = make_engine(config.engine, model, tokenizer, model_path=config.model)
     options_json = json.dumps(config.env_options, sort_keys=True)
 

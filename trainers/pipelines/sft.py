@@ -360,10 +360,11 @@ def train_sft(config: SFTConfig) -> SFTResult:
             ``eval_prompts > 0`` with no env to evaluate on.
         OSError: the model cannot be loaded.
     """
-    from rlvr.trainers.models.policy import load_policy, resolve_device, save_policy
+    from rlvr.trainers.models.policy import context_length, load_policy, resolve_device, save_policy
     from rlvr.trainers.rollout.engines import make_engine
+    from rlvr.trainers.run.curves import plot_curves
     from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
-    from rlvr.trainers.run.metrics import MetricsLogger, plot_curves
+    from rlvr.trainers.run.metrics import MetricsLogger
 
     dataset = load_sft_dataset(config.data)
     if len(dataset) == 0:
@@ -373,7 +374,13 @@ def train_sft(config: SFTConfig) -> SFTResult:
 
     device = resolve_device(config.device)
     model, tokenizer = load_policy(config.model, device=device, seed=config.seed)
-    renderer = PromptRenderer(tokenizer, config.use_chat_template)
+    renderer = PromptRenderer(
+        tokenizer,
+        config.use_chat_template,
+        context=context_length(model, tokenizer),
+        reserve=config.max_new_tokens,
+        source=str(config.data),
+    )
     engine = make_engine("hf", model, tokenizer)
 
     def evaluation() -> dict[str, float]:
@@ -427,7 +434,7 @@ def train_sft(config: SFTConfig) -> SFTResult:
             log.log(steps, eval_after, split="eval")
     model.eval()
     save_policy(model, tokenizer, out / "final")
-    plot_curves(out / "metrics.jsonl", out / "curves.png", keys=("loss", "accuracy", "reward"))
+    plot_curves(out / "metrics.jsonl", out / "curves.png", title=f"{out.name}: SFT on {config.data}")
     return SFTResult(out, out / "final", losses, len(examples), eval_before, eval_after)
 
 

@@ -24,7 +24,7 @@ import gymnasium as gym
 from rlvr.envs.core.text_env import TextEnv, step_batch
 from rlvr.trainers.rollout.engines import Completion, RolloutEngine, SamplingParams
 
-__all__ = ["Episode", "PromptRenderer", "collect_episodes"]
+__all__ = ["Episode", "PromptRenderer", "PromptTooLongError", "collect_episodes"]
 
 
 @dataclass
@@ -74,26 +74,54 @@ class Episode:
         return sum(self.loss_mask)
 
 
+class PromptTooLongError(ValueError):
+    """A prompt (with room for the completion) longer than the model's context; the message gives both lengths."""
+
+
 class PromptRenderer:
     """Env prompts and feedback as token ids, with or without the tokenizer's chat template.
 
     Args:
         tokenizer: a transformers tokenizer.
         use_chat_template: None picks the chat template when the tokenizer has one.
+        context: the positions the model attends over (``models.policy.context_length``);
+            None checks nothing.
+        reserve: tokens kept free after every prompt and feedback for the
+            completion (the trainer's ``max_new_tokens``).
+        source: what the prompts come from (the env id), for the error message.
+
+    A first prompt that leaves fewer than ``reserve`` positions raises
+    ``PromptTooLongError``: a model that cannot see its prompt would be trained
+    on a reward it has no way to earn. In a multi-turn episode, feedback that
+    would leave no room ends the episode at that turn (``collect_episodes``).
     """
 
-    def __init__(self, tokenizer: Any, use_chat_template: bool | None = None) -> None:
+    def __init__(
+        self,
+        tokenizer: Any,
+        use_chat_template: bool | None = None,
+        *,
+        context: int | None = None,
+        reserve: int = 0,
+        source: str = "the env",
+    ) -> None:
         self.tokenizer = tokenizer
         has_template = getattr(tokenizer, "chat_template", None) is not None
         self.chat = has_template if use_chat_template is None else use_chat_template
         if self.chat and not has_template:
             raise ValueError("use_chat_template=True but the tokenizer has no chat template")
+        self.context = context
+        self.reserve = reserve
+        self.source = source
 
     def prompt(self, text: str, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of the first prompt: the chat rendering of ``messages``, or ``text``."""
         if self.chat:
-            return _ids(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
-        return list(self.tokenizer(text)["input_ids"])
+            ids = _ids(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
+        else:
+            ids = list(self.tokenizer(text)["input_ids"])
+        self.check_fits(len(ids), "a prompt")
+        return ids
 
     def feedback(self, text: str, messages: list[dict[str, str]]) -> list[int]:
         """Token ids that append the env's feedback (the last of ``messages``) to the context."""
@@ -103,6 +131,20 @@ class PromptRenderer:
             suffix = after[len(before) :] if after.startswith(before) else after
             return list(self.tokenizer(suffix, add_special_tokens=False)["input_ids"])
         return list(self.tokenizer("\n" + text + "\n", add_special_tokens=False)["input_ids"])
+
+    def fits(self, tokens: int) -> bool:
+        """Whether a context of ``tokens`` leaves ``reserve`` positions for the completion."""
+        return self.context is None or tokens + self.reserve <= self.context
+
+    def check_fits(self, tokens: int, what: str) -> None:
+        """Raise ``PromptTooLongError`` when ``tokens`` plus ``reserve`` exceed ``context``."""
+        if self.fits(tokens):
+            return
+        raise PromptTooLongError(
+            f"{what} of {self.source} is {tokens} tokens; with max_new_tokens={self.reserve} it needs "
+            f"{tokens + self.reserve} positions, but the model sees {self.context}. Use a model with a longer "
+            "context, a smaller max_new_tokens, or env options that give shorter prompts"
+        )
 
 
 def _ids(rendered: Any) -> list[int]:
@@ -189,6 +231,9 @@ def _record(
         episode.done = True
         return
     feedback = renderer.feedback(observation, info["messages"])
+    if not renderer.fits(len(episode.token_ids) + len(feedback)):
+        episode.done = True  # no room for another turn: the episode ends here, as a time limit would end it
+        return
     episode.token_ids += feedback
     episode.loss_mask += [0] * len(feedback)
     if episode.sampler_logprobs is not None:

@@ -1,4 +1,4 @@
-"""Training metrics: one JSON line per ``log`` call, mirrored to TensorBoard, and plots of the curves.
+"""Training metrics: one JSON line per ``log`` call, mirrored to TensorBoard (``curves`` plots them).
 
 ``run_dir/metrics.jsonl`` is the record of the run; TensorBoard is a view of it. Each line is one
 call of ``MetricsLogger.log``::
@@ -26,12 +26,12 @@ import json
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["METRICS_FILE", "TENSORBOARD_DIR", "MetricsLogger", "plot_curves", "read_metrics"]
+__all__ = ["METRICS_FILE", "TENSORBOARD_DIR", "MetricsLogger", "read_metrics"]
 
 METRICS_FILE = "metrics.jsonl"
 """File name of the metrics log inside the run directory."""
@@ -157,63 +157,6 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     """
     records, _ = _parse(Path(path).read_bytes(), Path(path))
     return records
-
-
-def plot_curves(
-    metrics_path: Path,
-    out_png: Path,
-    keys: Sequence[str] = ("reward", "accuracy"),
-) -> Path:
-    """Plot metrics against step, one subplot per key, one line per split, to a PNG file.
-
-    Args:
-        metrics_path: a metrics.jsonl file.
-        out_png: the image to write (its directory is created).
-        keys: the metric names to plot, in subplot order; names no record has are left out. If
-            no record has any of them, the image says "no data" instead.
-
-    Returns:
-        ``out_png``.
-
-    Uses matplotlib's Agg canvas directly (no pyplot, no display, safe in a training process).
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    metrics_path, out_png = Path(metrics_path), Path(out_png)
-    records = read_metrics(metrics_path)
-    present = [key for key in keys if any(key in record for record in records)]
-    splits = list(dict.fromkeys(str(record.get("split")) for record in records))
-    title = f"Training curves: {metrics_path.parent.name or metrics_path.name}"
-
-    figure = Figure(figsize=(8, 3 * max(len(present), 1)), layout="constrained")
-    FigureCanvasAgg(figure)
-    if not present:
-        axes = figure.subplots()
-        axes.set_axis_off()
-        axes.set_title(title)
-        axes.text(0.5, 0.5, f"no data for {', '.join(keys)}", ha="center", va="center", fontsize=14)
-    else:
-        figure.suptitle(title)
-        grid = figure.subplots(len(present), 1, sharex=True, squeeze=False)
-        for axes, key in zip(grid[:, 0], present, strict=True):
-            for split in splits:
-                points = sorted(
-                    (record["step"], math.nan if record[key] is None else record[key])
-                    for record in records
-                    if str(record.get("split")) == split and key in record
-                )
-                if points:
-                    steps, values = zip(*points, strict=True)
-                    axes.plot(steps, values, label=split, marker="o" if len(points) <= 20 else None)
-            axes.set_title(key)
-            axes.set_ylabel(key)
-            axes.grid(alpha=0.3)
-            axes.legend(title="split")
-        grid[-1, 0].set_xlabel("step")
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out_png, format="png", dpi=100)
-    return out_png
 
 
 def _parse(data: bytes, path: Path) -> tuple[list[dict[str, Any]], list[bytes]]:

@@ -15,6 +15,11 @@ started today:
   process that no longer exists is taken over, with a note.
 - **Starting over is explicit.** ``clear_run`` removes what an earlier run left
   (``overwrite=True``).
+
+``run.json`` says what the run is (``write_run_record``: the trainer, its whole
+config, when it started) for ``rlvr runs`` and for resuming TRL's checkpoints,
+which carry no config of ours; ``run_status`` tells a finished run from a live
+or stopped one.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -33,11 +39,17 @@ __all__ = [
     "LOCK_FILE",
     "RESUMABLE_FIELDS",
     "RUN_ARTIFACTS",
+    "RUN_FILE",
     "RunLock",
     "RunLockedError",
     "clear_run",
     "config_differences",
+    "read_run_record",
+    "record_resume",
     "resumable_changes",
+    "resume_conflict",
+    "run_status",
+    "write_run_record",
 ]
 
 LOCK_FILE = "run.lock"
@@ -62,7 +74,19 @@ RESUMABLE_FIELDS = frozenset(
 )
 """Config fields that may differ between a checkpoint and the run resuming it: they do not change what is learned."""
 
-RUN_ARTIFACTS = ("checkpoints", "metrics.jsonl", "tensorboard", "final", "sft", "curves.png", "resumes.jsonl")
+RUN_FILE = "run.json"
+"""What the run is (trainer, config, start time), inside the run directory."""
+
+RUN_ARTIFACTS = (
+    "checkpoints",
+    "metrics.jsonl",
+    "tensorboard",
+    "final",
+    "sft",
+    "curves.png",
+    "resumes.jsonl",
+    RUN_FILE,
+)
 """What a run writes into its directory, and ``clear_run`` removes."""
 
 
@@ -86,6 +110,30 @@ def config_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> 
     return {name: (saved[name], current[name]) for name in names if saved[name] != current[name]}
 
 
+def resume_conflict(
+    run_dir: Path, saved_trainer: str, trainer: str, saved: Mapping[str, Any], current: Mapping[str, Any]
+) -> str | None:
+    """Why a run of ``trainer`` with config ``current`` may not resume ``run_dir``'s checkpoint, or None.
+
+    The checkpoint was saved by ``saved_trainer`` under config ``saved``; another trainer, or
+    a field outside ``RESUMABLE_FIELDS`` that differs (``config_differences``), is a conflict.
+    The message lists the differing fields and the three ways on.
+    """
+    if saved_trainer != trainer:
+        return (
+            f"output_dir {run_dir} holds checkpoints of the {saved_trainer} trainer, not {trainer}: "
+            "choose another output_dir, or set resume=false to start over there"
+        )
+    if differences := config_differences(saved, current):
+        listed = "; ".join(f"{name}: {old!r} there, {new!r} here" for name, (old, new) in differences.items())
+        return (
+            f"output_dir {run_dir} holds a run saved with other settings ({listed}): resume with the "
+            "same settings, choose another output_dir, set resume=false to start over there, or "
+            "overwrite=true to delete it first"
+        )
+    return None
+
+
 def resumable_changes(saved: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The ``RESUMABLE_FIELDS`` that differ (``name -> (saved, current)``): allowed, and worth recording."""
     return {
@@ -93,6 +141,62 @@ def resumable_changes(saved: Mapping[str, Any], current: Mapping[str, Any]) -> d
         for name in sorted(RESUMABLE_FIELDS)
         if name in saved and saved.get(name) != current.get(name)
     }
+
+
+def record_resume(run_dir: Path, step: int, changes: Mapping[str, tuple[Any, Any]]) -> None:
+    """Append the allowed changes a resume made (``resumable_changes``) to ``run_dir/resumes.jsonl``."""
+    with open(Path(run_dir) / "resumes.jsonl", "a", encoding="utf-8") as file:
+        file.write(json.dumps({"step": int(step), "changed": dict(changes)}) + "\n")
+
+
+def write_run_record(run_dir: Path, trainer: str, config: Mapping[str, Any], *, resumed: bool) -> None:
+    """Write ``run_dir/run.json``: ``{"trainer", "config", "started", "updated"}`` (times in Unix seconds).
+
+    Resumed, ``started`` is kept from the earlier record of the run; ``config`` is always the
+    current one, resumable changes included. Written atomically.
+    """
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    path = Path(run_dir) / RUN_FILE
+    earlier = (read_run_record(run_dir) or {}) if resumed else {}
+    now = time.time()
+    record = {"trainer": trainer, "config": dict(config), "started": earlier.get("started", now), "updated": now}
+    tmp = path.with_name(f".{RUN_FILE}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_run_record(run_dir: Path) -> dict[str, Any] | None:
+    """What ``run_dir`` holds a run of: ``run.json``, else the newest checkpoint's record, else None.
+
+    Returns ``{"trainer": str, "config": dict, ...}``; a run written before ``run.json`` existed
+    is read from ``checkpoints/step-*/meta.json`` (its ``trainer`` and ``config``).
+    """
+    path = Path(run_dir) / RUN_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(record, dict) and isinstance(record.get("config"), dict):
+            return record
+    except (OSError, ValueError):
+        pass
+    for meta in sorted(Path(run_dir).glob("checkpoints/step-*/meta.json"), reverse=True):
+        try:
+            extra = json.loads(meta.read_text(encoding="utf-8")).get("extra", {})
+        except (OSError, ValueError):
+            continue
+        if isinstance(extra.get("config"), dict):
+            return {"trainer": extra.get("trainer", "grpo"), "config": extra["config"]}
+    return None
+
+
+def run_status(run_dir: Path, last_step: int | None, steps: int | None) -> str:
+    """``"running"`` (a live process holds the lock), ``"finished"`` (the final policy is saved and
+    ``last_step`` reached ``steps``) or ``"stopped"`` (anything else: interrupted, crashed, not begun)."""
+    if RunLock(run_dir).live_holder() is not None:
+        return "running"
+    finished = (Path(run_dir) / "final" / "config.json").exists()
+    if finished and last_step is not None and (steps is None or last_step >= steps):
+        return "finished"
+    return "stopped"
 
 
 def clear_run(run_dir: Path) -> list[str]:
@@ -166,6 +270,11 @@ class RunLock:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.release()
+
+    def live_holder(self) -> dict[str, Any] | None:
+        """The host and process id of the live process holding the lock, or None (no lock, or a stale one)."""
+        holder = self._holder()
+        return holder if holder is not None and not self._is_stale(holder) else None
 
     def _holder(self) -> dict[str, Any] | None:
         try:
