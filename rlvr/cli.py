@@ -83,6 +83,12 @@ COMMANDS: dict[str, Command] = {
         "rlvr.trainers.cli.sample_sft:run_sft",
         extra="train",
     ),
+    "eval": Command(
+        "evaluate a checkpoint or a served model (OpenAI-compatible) on any envs: accuracy, reward, pass@k",
+        "rlvr.trainers.cli.eval:add_eval_arguments",
+        "rlvr.trainers.cli.eval:run_eval_command",
+        extra="train",
+    ),
     "runs": Command(
         "compare training runs: a table (trainer, env, accuracy before and after, time) and their curves",
         "rlvr.trainers.cli.runs:add_runs_arguments",

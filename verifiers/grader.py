@@ -13,8 +13,8 @@ The design, and why:
   ``TransformersBackend`` (any causal LM and its tokenizer, batched greedy
   decoding; only the generated tokens are decoded, never the prompt) and
   ``OpenAIBackend`` (an OpenAI-compatible ``/chat/completions`` endpoint over
-  HTTP, with the standard library's ``urllib``; an API key is read from an
-  environment variable). A backend reports a failed prompt by putting a
+  HTTP through ``verifiers.openai_endpoint``, with retries on failures that
+  may pass; an API key is read from an environment variable). A backend reports a failed prompt by putting a
   ``GraderError`` in that prompt's place, so one time-out does not cost the
   rest of a batch.
 * Delimiting. The response is written by the policy being trained, and a policy
@@ -58,20 +58,17 @@ required) and ``grader_error``. Details hold the grader's raw output.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import os
 import re
 import threading
-import urllib.error
-import urllib.request
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
+from rlvr.verifiers.openai_endpoint import OpenAIEndpoint, Request
 from rlvr.verifiers.score import Score, Status
 
 __all__ = [
@@ -565,10 +562,12 @@ class OpenAIBackend:
         api_key_env: environment variable holding the API key, read at each
             call and sent as ``Authorization: Bearer <key>``; None, or an unset
             variable, sends no key (local servers need none).
-        timeout: seconds per request, connection and reading included.
+        timeout: seconds per request, connection, reading and retries included.
         max_tokens: tokens the grader may generate per prompt.
         temperature: sampling temperature; 0 for a reproducible grade.
         max_concurrency: requests in flight at once.
+        retries: further attempts after a failure that may pass (no connection, 429, 5xx),
+            with exponential backoff, all within ``timeout``.
         extra_body: more JSON fields for every request (``{"seed": 0}``).
     """
 
@@ -579,6 +578,7 @@ class OpenAIBackend:
     max_tokens: int = 16
     temperature: float = 0.0
     max_concurrency: int = 8
+    retries: int = 2
     extra_body: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
@@ -596,35 +596,22 @@ class OpenAIBackend:
         """The endpoint's answer to each prompt, or a ``GraderError`` for each failed request."""
         if not prompts:
             return []
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(prompts))) as pool:
-            return list(pool.map(lambda prompt: self._request(prompt, headers), prompts))
-
-    def _request(self, prompt: str, headers: dict[str, str]) -> str | GraderError:
-        body = {
-            "model": self.model,
-            "messages": [{"role": "user", "content": prompt}],
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            **(self.extra_body or {}),
-        }
-        request = urllib.request.Request(self.url, data=json.dumps(body).encode(), headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                answer = json.loads(response.read())
-            content = answer["choices"][0]["message"]["content"]
-        except urllib.error.HTTPError as error:
-            text = error.read()[:200].decode("utf-8", "replace") if error.fp is not None else ""
-            return GraderError(f"HTTP {error.code} from {self.url}: {text}")
-        except urllib.error.URLError as error:
-            return GraderError(f"cannot reach {self.url}: {error.reason}")
-        except TimeoutError:
-            return GraderError(f"no answer from {self.url} within {self.timeout} s")
-        except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
-            return GraderError(f"bad answer from {self.url}: {type(error).__name__}: {error}")
-        if not isinstance(content, str):
-            return GraderError(f"bad answer from {self.url}: message content is {type(content).__name__}")
-        return content
+        endpoint = OpenAIEndpoint(
+            self.base_url,
+            self.model,
+            api_key=os.environ.get(self.api_key_env) if self.api_key_env else None,
+            concurrency=self.max_concurrency,
+            retries=self.retries,
+            timeout=self.timeout,
+            extra_body=self.extra_body,
+        )
+        requests = [
+            Request(
+                messages=({"role": "user", "content": prompt},),
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+            )
+            for prompt in prompts
+        ]
+        replies = endpoint.complete(requests, raise_on_refusal=False)
+        return [reply.text if reply.text is not None else GraderError(str(reply.error)) for reply in replies]

@@ -96,7 +96,8 @@ def default_text(value: Any) -> str:
     """A default value as ``--help`` shows it (JSON for dicts, lists and nested models)."""
     if isinstance(value, BaseModel):
         return json.dumps(value.model_dump(mode="json"))
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+    plain = lambda item: item.model_dump(mode="json") if isinstance(item, BaseModel) else str(item)  # noqa: E731
+    return json.dumps(value, default=plain) if isinstance(value, dict | list) else str(value)
 
 
 def describe_errors(error: ValidationError, message: Callable[[dict[str, Any]], str] | None = None) -> str:

@@ -3,10 +3,17 @@
 Held-out seeds start at ``EVAL_SEED_OFFSET`` (2**40); training draws its seeds
 below 2**31, so no seed is shared. (Small task families can still repeat a
 problem under two seeds: Arithmetic level 1 has 81 problems.)
+
+Tasks are evaluated in chunks of ``EVAL_CHUNK`` seeds; chunk ``c``'s samples are
+drawn with ``chunk_sampling_seed(seed, c)``. The trainers' evaluation and
+``rlvr eval`` go through the same chunks, so they give the same numbers for the
+same model and seeds, and an interrupted ``rlvr eval`` resumes chunk by chunk.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,11 +21,124 @@ import numpy as np
 
 from rlvr import envs
 from rlvr.trainers.rollout.engines import RolloutEngine, SamplingParams
-from rlvr.trainers.rollout.episodes import PromptRenderer, collect_episodes
+from rlvr.trainers.rollout.episodes import Episode, PromptRenderer, collect_episodes
 
-__all__ = ["EVAL_SEED_OFFSET", "evaluate"]
+__all__ = [
+    "EVAL_CHUNK",
+    "EVAL_SEED_OFFSET",
+    "REQUEST_FAILED",
+    "chunk_sampling_seed",
+    "eval_chunks",
+    "evaluate",
+    "evaluation_episodes",
+    "held_out_metrics",
+    "pass_at_k",
+    "status_counts",
+]
 
 EVAL_SEED_OFFSET = 2**40
+"""Env seed of the first held-out task."""
+
+EVAL_CHUNK = 256
+"""Held-out tasks evaluated together (one batch of greedy and one of sampled episodes)."""
+
+REQUEST_FAILED = "request_failed"
+"""Status of a sample no model answer was obtained for (a server that failed every retry): left out of every rate."""
+
+
+def eval_chunks(seeds: Sequence[int]) -> list[list[int]]:
+    """``seeds`` in chunks of ``EVAL_CHUNK``, in order."""
+    return [list(seeds[start : start + EVAL_CHUNK]) for start in range(0, len(seeds), EVAL_CHUNK)]
+
+
+def chunk_sampling_seed(seed: int, chunk: int) -> int:
+    """The sampling seed of chunk ``chunk``: ``seed`` itself for the first, a mix of both after."""
+    if chunk == 0:
+        return seed
+    return int(np.random.default_rng([seed, chunk, 0x5EED]).integers(0, 2**31))
+
+
+def pass_at_k(n: int, correct: int, k: int) -> float:
+    """The unbiased pass@k estimate of Chen et al. (2021) from ``n`` samples of which ``correct`` are right.
+
+    ``1 - C(n - correct, k) / C(n, k)``: the chance that k samples drawn without replacement from
+    the n include a right one, computed as a product (no huge binomials).
+
+    Raises:
+        ValueError: ``k`` outside ``1..n`` or ``correct`` outside ``0..n``.
+    """
+    if not 1 <= k <= n:
+        raise ValueError(f"pass@{k} needs 1 <= k <= n samples, got n={n}")
+    if not 0 <= correct <= n:
+        raise ValueError(f"correct={correct} must be within 0..{n}")
+    if n - correct < k:
+        return 1.0
+    return 1.0 - float(np.prod(1.0 - k / np.arange(n - correct + 1, n + 1)))
+
+
+def held_out_metrics(
+    greedy: Sequence[tuple[str, float | None]],
+    sampled: Sequence[Sequence[str]],
+    ks: Sequence[int],
+) -> dict[str, float]:
+    """The held-out numbers from per-task outcomes.
+
+    Args:
+        greedy: per task, the greedy episode's ``(status, reward)``.
+        sampled: per task, the statuses of its sampled episodes.
+        ks: the k of each ``pass@k`` reported.
+
+    Returns:
+        ``accuracy`` (share of greedy episodes with status ``ok``), ``reward`` (mean greedy
+        reward over those judged, NaN if none), ``pass@k`` for each k (unbiased, averaged over
+        the tasks with at least k samples; NaN if none). Samples with status ``REQUEST_FAILED``
+        are left out of every rate, never counted as wrong.
+    """
+    answered = [(status, reward) for status, reward in greedy if status != REQUEST_FAILED]
+    rewards = [reward for _, reward in answered if reward is not None]
+    metrics = {
+        "accuracy": float(np.mean([status == "ok" for status, _ in answered])) if answered else math.nan,
+        "reward": float(np.mean(rewards)) if rewards else math.nan,
+    }
+    for k in ks:
+        estimates = []
+        for statuses in sampled:
+            kept = [status for status in statuses if status != REQUEST_FAILED]
+            if len(kept) >= k:
+                estimates.append(pass_at_k(len(kept), sum(status == "ok" for status in kept), k))
+        metrics[f"pass@{k}"] = float(np.mean(estimates)) if estimates else math.nan
+    return metrics
+
+
+def status_counts(statuses: Sequence[str]) -> dict[str, int]:
+    """How many episodes ended with each status, most frequent first."""
+    return dict(Counter(statuses).most_common())
+
+
+def evaluation_episodes(
+    env_id: str,
+    env_options: dict[str, Any],
+    engine: RolloutEngine,
+    renderer: PromptRenderer,
+    seeds: Sequence[int],
+    *,
+    max_new_tokens: int,
+    samples: int,
+    temperature: float,
+    seed: int,
+) -> tuple[list[Episode], list[Episode]]:
+    """One chunk's episodes: one greedy per seed, and ``samples`` per seed at ``temperature`` drawn with ``seed``.
+
+    Returns:
+        ``(greedy, sampled)``: ``greedy[i]`` is task ``seeds[i]``'s; ``sampled[i * samples + j]`` its j-th sample.
+    """
+    greedy_envs = [envs.make(env_id, **env_options) for _ in seeds]
+    greedy = collect_episodes(greedy_envs, seeds, engine, renderer, SamplingParams(max_new_tokens, temperature=0.0))
+    sample_envs = [envs.make(env_id, **env_options) for _ in range(len(seeds) * samples)]
+    sampled = collect_episodes(
+        sample_envs, seeds, engine, renderer, SamplingParams(max_new_tokens, temperature=temperature, seed=seed)
+    )
+    return greedy, sampled
 
 
 def evaluate(
@@ -46,18 +166,22 @@ def evaluate(
     Returns:
         ``accuracy`` (greedy completions whose every criterion is ok),
         ``reward`` (mean greedy reward), ``pass@k`` (share of tasks with at
-        least one of k sampled completions ok).
+        least one of k sampled completions ok), as ``held_out_metrics`` computes them.
     """
-    greedy_envs = [envs.make(env_id, **env_options) for _ in seeds]
-    greedy = collect_episodes(greedy_envs, seeds, engine, renderer, SamplingParams(max_new_tokens, temperature=0.0))
-    sample_envs = [envs.make(env_id, **env_options) for _ in range(len(seeds) * k)]
-    sampled = collect_episodes(
-        sample_envs, seeds, engine, renderer, SamplingParams(max_new_tokens, temperature=temperature, seed=seed)
-    )
-    solved = np.array([e.status == "ok" for e in sampled]).reshape(len(seeds), k).any(axis=1)
-    rewards = [e.reward for e in greedy if e.reward is not None]
-    return {
-        "accuracy": float(np.mean([e.status == "ok" for e in greedy])),
-        "reward": float(np.mean(rewards)) if rewards else float("nan"),
-        f"pass@{k}": float(solved.mean()),
-    }
+    greedy: list[tuple[str, float | None]] = []
+    sampled: list[list[str]] = []
+    for index, chunk in enumerate(eval_chunks(seeds)):
+        chunk_greedy, chunk_sampled = evaluation_episodes(
+            env_id,
+            env_options,
+            engine,
+            renderer,
+            chunk,
+            max_new_tokens=max_new_tokens,
+            samples=k,
+            temperature=temperature,
+            seed=chunk_sampling_seed(seed, index),
+        )
+        greedy += [(e.status, e.reward) for e in chunk_greedy]
+        sampled += [[e.status for e in chunk_sampled[i * k : (i + 1) * k]] for i in range(len(chunk))]
+    return held_out_metrics(greedy, sampled, [k])
