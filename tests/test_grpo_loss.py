@@ -21,6 +21,7 @@ from rlvr.trainers.losses.grpo_loss import (
     LossType,
     aggregate,
     clipped_surrogate,
+    env_group_advantages,
     group_advantages,
     grpo_loss,
     k3_kl,
@@ -166,6 +167,32 @@ def test_bad_group_layouts_and_scales_are_rejected() -> None:
 
 
 # --- k3_kl ----------------------------------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(grouped_rewards(), st.data())
+def test_per_env_advantages_are_each_envs_own_group_advantages(
+    drawn: tuple[torch.Tensor, int], data: st.DataObject
+) -> None:
+    rewards, size = drawn
+    groups = rewards.numel() // size
+    env_of_group = data.draw(st.lists(st.sampled_from(["a", "b"]), min_size=groups, max_size=groups))
+    envs = [env for env in env_of_group for _ in range(size)]
+    for scale in ("group", "batch", "none"):
+        advantages = env_group_advantages(rewards, size, envs, scale)
+        for env in ("a", "b"):
+            rows = torch.tensor([i for i, e in enumerate(envs) if e == env], dtype=torch.long)
+            if len(rows):
+                assert_close(advantages[rows], group_advantages(rewards[rows], size, scale))
+        if scale != "batch":  # only the batch's std depends on which rewards count as the batch
+            assert_close(advantages, group_advantages(rewards, size, scale))
+
+
+def test_a_group_that_mixes_envs_is_refused() -> None:
+    with pytest.raises(ValueError, match="mixes envs"):
+        env_group_advantages(torch.tensor(REWARDS), 4, ["a", "a", "a", "b", "b", "b", "b", "b"])
+    with pytest.raises(ValueError, match="7 env names"):
+        env_group_advantages(torch.tensor(REWARDS), 4, ["a"] * 7)
 
 
 def test_k3_matches_hand_computed_values() -> None:

@@ -97,3 +97,14 @@ def test_the_figure_overlays_every_run(two_runs, tmp_path):
     data = out.read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 10_000
     assert (grpo_dir / METRICS_FILE).exists()  # reporting leaves the runs as they were
+
+
+def test_a_mixture_run_names_every_env(tmp_path):
+    with MetricsLogger(tmp_path, tensorboard=False) as log:
+        log.log(1, {"reward": 0.5})
+    record = {
+        "trainer": "grpo",
+        "config": {"env": "rlvr/Arithmetic-v0", "mixture": [{"id": "a/X-v0"}, {"id": "b/Y-v0"}]},
+    }
+    (tmp_path / "run.json").write_text(json.dumps(record))
+    assert summarize_run(tmp_path).env == "a/X-v0 + b/Y-v0"

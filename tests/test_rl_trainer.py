@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from rlvr.trainers.algorithms.config import GRPOConfig, TrainerConfigError
 from rlvr.trainers.algorithms.grpo import GRPOTrainer, train_grpo
@@ -124,3 +126,143 @@ def test_the_progress_bar_shows_reward_accuracy_kl_loss_and_the_latest_evaluatio
     shown = capsys.readouterr().err
     for field in ("reward=", "acc=", "kl=", "loss=", "eval_acc="):
         assert field in shown, shown[-400:]
+
+
+# --- mixtures ---------------------------------------------------------------------------------------------------
+
+ARITHMETIC = {"id": "rlvr/Arithmetic-v0", "options": EASY, "weight": 3}
+MATH = {"id": "rlvr/Math-v0", "options": {"level": 1, "template": "plain"}}
+
+
+def mixture(run_dir: Path, **overrides) -> GRPOConfig:
+    values = dict(env_options={}, mixture=[ARITHMETIC, MATH], prompts_per_step=8, group_size=2)
+    values.update(overrides)
+    return config(run_dir, **values)
+
+
+def test_a_mixture_draws_each_prompts_env_by_weight_and_a_group_never_mixes_envs(tmp_path):
+    trainer = GRPOTrainer(mixture(tmp_path))
+    try:
+        drawn = []
+        for step in range(6):
+            episodes = trainer.collect(step, trainer.engine)
+            for start in range(0, len(episodes), 2):
+                group = episodes[start : start + 2]
+                assert len({e.env for e in group}) == 1 and len({e.seed for e in group}) == 1
+                prompt = trainer.tokenizer.decode(group[0].token_ids[: group[0].loss_mask.index(1)])
+                assert prompt.endswith("=") == (group[0].env == "rlvr/Arithmetic-v0")  # the env's own prompt
+            drawn += [episodes[i].env for i in range(0, len(episodes), 2)]
+            again = trainer.collect(step, trainer.engine)  # a resumed run draws the same envs and tasks
+            assert [(e.env, e.seed) for e in again] == [(e.env, e.seed) for e in episodes]
+        assert 0.5 < drawn.count("rlvr/Arithmetic-v0") / len(drawn) < 0.95 and "rlvr/Math-v0" in drawn
+    finally:
+        trainer.close()
+
+
+def test_a_mixture_logs_each_envs_curves_and_evaluates_each_env_and_the_weighted_total(tmp_path):
+    result = train_grpo(mixture(tmp_path, steps=3))
+    train = records(tmp_path, "train")
+    for name in ("rlvr/Arithmetic-v0", "rlvr/Math-v0"):
+        assert all(f"env/{name}/share" in r and f"env/{name}/reward" in r for r in train)
+    assert all(abs(sum(r[f"env/{n}/share"] for n in ("rlvr/Arithmetic-v0", "rlvr/Math-v0")) - 1) < 1e-9 for r in train)
+    after = result.eval_after
+    expected = (3 * after["env/rlvr/Arithmetic-v0/accuracy"] + after["env/rlvr/Math-v0/accuracy"]) / 4
+    assert after["accuracy"] == pytest.approx(expected)
+    assert "env/rlvr/Math-v0/pass@1" in after
+
+
+def test_a_single_env_run_logs_no_per_env_metrics(tmp_path):
+    train_grpo(config(tmp_path))
+    assert not any(name.startswith("env/") for r in read_metrics(tmp_path / "metrics.jsonl") for name in r)
+
+
+def test_a_loss_weight_scales_that_envs_advantages(tmp_path):
+    from rlvr.trainers.rollout.episodes import Episode
+
+    trainer = GRPOTrainer(mixture(tmp_path, mixture=[{**ARITHMETIC, "loss_weight": 0.0}, MATH]))
+    try:
+        episodes = [Episode(0, 1, [1], [1], env="rlvr/Arithmetic-v0"), Episode(1, 2, [1], [1], env="rlvr/Math-v0")]
+        weighted = trainer.env_weighted(episodes, torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        assert weighted.tolist() == [[0.0, 0.0], [3.0, 4.0]]
+    finally:
+        trainer.close()
+
+
+def test_mixture_settings_that_cannot_hold_are_named():
+    with pytest.raises(ValueError, match="give each env's options in its entry"):
+        GRPOConfig(mixture=[MATH], env_options={"level": 1})
+    with pytest.raises(ValueError, match="names an env twice"):
+        GRPOConfig(mixture=[MATH, MATH])
+
+
+# --- curricula --------------------------------------------------------------------------------------------------
+
+
+def _digits(trainer, episode) -> int:
+    prompt = trainer.tokenizer.decode(episode.token_ids[: episode.loss_mask.index(1)])
+    return max(len(part) for part in prompt.replace("=", " ").replace("+", " ").replace("-", " ").split())
+
+
+def test_a_schedule_resets_every_prompt_at_its_steps_level(tmp_path):
+    schedule = [{"schedule": [[0, 1], [3, 2]]}]
+    trainer = GRPOTrainer(config(tmp_path, curriculum=schedule, prompts_per_step=4))
+    try:
+        early, late = trainer.collect(2, trainer.engine), trainer.collect(3, trainer.engine)
+        assert all(e.reset_options == {"level": 1} and _digits(trainer, e) == 1 for e in early)
+        assert all(e.reset_options == {"level": 2} for e in late) and max(_digits(trainer, e) for e in late) == 2
+        assert trainer.curriculum_levels(3) == {"curriculum/rlvr/Arithmetic-v0/level": 2.0}
+    finally:
+        trainer.close()
+
+
+def test_the_rule_moves_up_on_the_outcomes_it_sees_and_resumes_at_its_level(tmp_path):
+    rule = [{"levels": [1, 2], "threshold": 0.5, "window": 4}]
+    trainer = GRPOTrainer(config(tmp_path, curriculum=rule, save_every=1))
+    try:
+        episodes = trainer.collect(0, trainer.engine)
+        assert {e.reset_options["level"] for e in episodes} == {1}
+        for e in episodes:
+            e.status = "ok"
+        trainer._observe_curricula(episodes)
+        assert trainer.curricula[0][2].level == 1
+        assert {e.reset_options["level"] for e in trainer.collect(1, trainer.engine)} == {2}
+        trainer._save()
+    finally:
+        trainer.close()
+    resumed = GRPOTrainer(config(tmp_path, curriculum=rule, save_every=1))
+    try:
+        assert resumed._resume() and resumed.curricula[0][2].level == 1
+    finally:
+        resumed.close()
+
+
+@pytest.mark.parametrize(
+    ("curriculum", "said"),
+    [
+        ({"option": "digits", "levels": [1, 2]}, "take no reset option 'digits' (they take ['level'])"),
+        ({"levels": [1, 99]}, "level=99 is refused by the env"),
+        ({"env": "rlvr/Math-v0", "levels": [1, 2]}, "names none of the run's envs"),
+    ],
+)
+def test_a_curriculum_the_env_cannot_follow_is_named(tmp_path, curriculum, said):
+    with pytest.raises(TrainerConfigError, match=re.escape(said)):
+        GRPOTrainer(config(tmp_path, curriculum=[curriculum]))
+
+
+def test_a_rule_cannot_run_with_asynchronous_rollouts():
+    with pytest.raises(ValueError, match="async_rollouts"):
+        GRPOConfig(curriculum=[{"levels": [1, 2]}], async_rollouts=True)
+
+
+def test_single_and_multi_turn_envs_mix_in_one_batch(tmp_path):
+    two_turns = {"id": "rlvr/Arithmetic-v0", "options": {**EASY, "max_turns": 2}}
+    trainer = GRPOTrainer(mixture(tmp_path, mixture=[{"id": "rlvr/Arithmetic-v0", "options": EASY}, two_turns]))
+    try:
+        episodes = [e for step in range(3) for e in trainer.collect(step, trainer.engine)]
+        by_env = {name: [e.turns for e in episodes if e.env == name] for name in trainer.env_names}
+        single, multi = trainer.env_names
+        assert set(by_env[single]) == {1} and max(by_env[multi]) == 2  # wrong first answers got a second turn
+        batch = trainer.padded(episodes[:16])
+        assert batch.loss_mask.shape[0] == 16
+    finally:
+        trainer.close()

@@ -173,3 +173,22 @@ def test_a_model_grader_endpoint_must_accept_the_kept_completions_too(cold_start
     assert graded and all(int(row["completion"]) % 2 == 0 for row in graded)
     assert len(graded) < len(by_rubric)  # the odd right answers were dropped by the grader
     assert {(r["seed"], r["completion"]) for r in graded} <= {(r["seed"], r["completion"]) for r in by_rubric}
+
+
+def test_a_mixture_samples_each_prompt_from_an_env_drawn_by_weight(tmp_path):
+    mixture = ['rlvr/Arithmetic-v0:{"level": 1, "template": "equation"}@3', "rlvr/Math-v0"]
+    result = sample(
+        SampleConfig(mixture=mixture, prompts=24, k=2, max_new_tokens=3, min_reward=0.0, out=tmp_path, progress=False)
+    )
+    summary = result.summary
+    envs_drawn = [entry["env"] for entry in summary["per_prompt"]]
+    assert set(envs_drawn) == {"rlvr/Arithmetic-v0", "rlvr/Math-v0"}
+    assert envs_drawn.count("rlvr/Arithmetic-v0") > envs_drawn.count("rlvr/Math-v0")
+    assert summary["env"] == "rlvr/Arithmetic-v0 + rlvr/Math-v0" and summary["min_reward"]["rlvr/Math-v0"] == 0.0
+    rows = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    for row in rows:  # each row names the env that judged it, with that env's options
+        assert (row["env"], json.loads(row["env_options"])) in [
+            ("rlvr/Arithmetic-v0", {"level": 1, "template": "equation"}),
+            ("rlvr/Math-v0", {}),
+        ]
+        assert row["prompt"].endswith("=") == (row["env"] == "rlvr/Arithmetic-v0")

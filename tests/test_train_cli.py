@@ -201,3 +201,22 @@ def test_a_data_set_with_the_wrong_columns_is_one_line_naming_them(capsys, tmp_p
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in err and said in lines[0] and str(data) in lines[0], err
+
+
+def test_mix_flags_train_ppo_on_a_mixture(tmp_path, capsys):
+    from rlvr.cli import main
+
+    argv = ["train", "--trainer", "ppo", "--mix", 'rlvr/Arithmetic-v0:{"level": 1, "template": "equation"}@2']
+    argv += ["--mix", "rlvr/Math-v0", "--steps", "2", "--cold-start-steps", "0", "--eval-prompts", "2"]
+    argv += ["--max-new-tokens", "3", "--output-dir", str(tmp_path), "--progress", "false", "--tensorboard", "false"]
+    assert main(argv) == 0
+    first = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[1])
+    assert first["split"] == "train" and "env/rlvr/Math-v0/share" in first
+
+
+def test_a_wrong_id_in_a_mixture_lists_the_valid_ones(capsys, tmp_path):
+    from rlvr.cli import main
+
+    code = main(["train", "--mix", "rlvr/Nope-v0", "--mix", "rlvr/Math-v0", "--output-dir", str(tmp_path)])
+    said = capsys.readouterr().err
+    assert code == 2 and "rlvr/Nope-v0" in said and "rlvr/Arithmetic-v0" in said

@@ -181,3 +181,45 @@ def test_resuming_a_trl_checkpoint_with_other_settings_is_refused_naming_them(tm
     (tmp_path / "other" / "checkpoint-4").mkdir()
     with pytest.raises(TRLConfigError, match="checkpoints of the grpo trainer, not trl"):
         train_trl(grpo_run)
+
+
+def test_a_mixture_is_one_data_set_whose_rows_carry_their_env_and_one_reward_that_dispatches():
+    config = GRPOConfig(
+        mixture=[
+            {"id": "rlvr/Arithmetic-v0", "options": {"level": 1, "template": "equation"}, "weight": 3},
+            {"id": "rlvr/Math-v0", "options": {"level": 1, "template": "plain"}},
+        ],
+        steps=10,
+        prompts_per_step=8,
+    )
+    dataset, reward = env_data(config)
+    assert len(dataset) == 80 and set(dataset["env"]) == {"rlvr/Arithmetic-v0", "rlvr/Math-v0"}
+    assert 0.55 < dataset["env"].count("rlvr/Arithmetic-v0") / 80 < 0.95
+    math_row = dataset["env"].index("rlvr/Math-v0")
+    arithmetic_row = dataset["env"].index("rlvr/Arithmetic-v0")
+    rows = [arithmetic_row, math_row]
+    right = [f" {dataset['answer'][i]}" for i in rows]
+    logged = {}
+    scores = reward(
+        prompts=[dataset["prompt"][i] for i in rows],
+        completions=right,
+        env=[dataset["env"][i] for i in rows],
+        task=[dataset["task"][i] for i in rows],
+        log_metric=lambda name, value: logged.setdefault(name, value),
+    )
+    assert scores == [1.0, 1.0]  # each completion judged by its own env's rubric
+    assert logged["env/rlvr/Math-v0/reward"] == 1.0 and logged["env/rlvr/Arithmetic-v0/reward"] == 1.0
+    wrong = reward(
+        completions=[" -1", " -1"], env=[dataset["env"][i] for i in rows], task=[dataset["task"][i] for i in rows]
+    )
+    assert wrong == [0.0, 0.0]
+
+
+def test_mixture_settings_trl_cannot_honour_are_named():
+    base = {"mixture": ["rlvr/Arithmetic-v0", "rlvr/Math-v0"]}
+    with pytest.raises(TRLConfigError, match="scale_rewards_by_env"):
+        check_supported(GRPOConfig(**base, scale_rewards="batch", scale_rewards_by_env=True))
+    with pytest.raises(TRLConfigError, match="loss_weight"):
+        check_supported(GRPOConfig(mixture=[{"id": "rlvr/Math-v0", "loss_weight": 2}]))
+    with pytest.raises(TRLConfigError, match="curriculum"):
+        check_supported(GRPOConfig(curriculum=[{"schedule": [[0, 1], [5, 2]]}]))

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rlvr.envs.core.plugins import EnvModules
 from rlvr.trainers.losses.grpo_loss import LossType
 from rlvr.trainers.losses.kl import KLEstimator
+from rlvr.trainers.rollout.curriculum import Curriculum
+from rlvr.trainers.rollout.env_mixture import EnvSelection
 
 __all__ = ["GRPOConfig", "LoraSettings", "PPOConfig", "TrainerConfig", "TrainerConfigError", "load_config_file"]
 
@@ -42,16 +44,12 @@ class LoraSettings(BaseModel):
     )
 
 
-class TrainerConfig(EnvModules):
+class TrainerConfig(EnvModules, EnvSelection):
     """The fields every trainer shares. ``rlvr train --help`` lists them with each trainer's own."""
 
     model_config = ConfigDict(extra="forbid")
 
-    # --- what to train, on what ---
-    env: str = Field("rlvr/Arithmetic-v0", description="Registered env id to train on (see `rlvr envs`).")
-    env_options: dict[str, Any] = Field(
-        default_factory=dict, description='Options passed to the env, e.g. {"level": 2, "template": "r1"}.'
-    )
+    # --- what to train, on what: env, env_options, mixture (EnvSelection) ---
     model: str = Field(
         "tiny", description="Hub id, local path, or 'tiny' (the embedded offline Llama with a character tokenizer)."
     )
@@ -78,6 +76,12 @@ class TrainerConfig(EnvModules):
     )
     engine: Literal["hf", "vllm"] = Field(
         "hf", description="Rollout engine: transformers generate, or an in-process vLLM (GPU, optional extra)."
+    )
+    curriculum: list[Curriculum] = Field(
+        default_factory=list,
+        description="Curricula: how an env's reset option (its level) moves over training, by a fixed schedule "
+        '({"option": "level", "schedule": [[0, 1], [200, 2]]}) or by a rule on its accuracy ({"levels": [1, 2, 3], '
+        '"threshold": 0.8, "window": 256, "replay": 0.2}); "env" names the env in a mixture.',
     )
     async_rollouts: bool = Field(
         False,
@@ -138,6 +142,15 @@ class TrainerConfig(EnvModules):
     progress: bool = Field(True, description="Show a progress bar.")
 
     @model_validator(mode="after")
+    def _check_curriculum(self) -> TrainerConfig:
+        if self.async_rollouts and any(c.levels for c in self.curriculum):
+            raise ValueError(
+                "a curriculum rule moves on the accuracy of the step just trained, which async_rollouts "
+                "samples past: use a schedule, or async_rollouts=false"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_batch(self) -> TrainerConfig:
         batch = self.prompts_per_step * self.group_size
         if batch % self.gradient_accumulation_steps:
@@ -172,6 +185,11 @@ class GRPOConfig(TrainerConfig):
     group_size: int = Field(8, ge=2, description="G: completions per prompt; advantages are relative within a group.")
     scale_rewards: Literal["group", "batch", "none"] = Field(
         "group", description="Advantage scaling: group std (GRPO), batch std, or none (Dr. GRPO)."
+    )
+    scale_rewards_by_env: bool = Field(
+        False,
+        description="With a mixture and scale_rewards=batch: the std of each env's own rewards, not the whole "
+        "batch's, so an env with larger rewards does not shrink the others' advantages.",
     )
     beta: float = Field(
         0.04, ge=0.0, description="Weight of the k3 KL penalty to the frozen reference; 0 loads no reference."

@@ -56,6 +56,7 @@ from rlvr.trainers.algorithms.rl_trainer import RLTrainer, TrainResult, episode_
 from rlvr.trainers.losses.grpo_loss import (
     BatchTotals,
     aggregate,
+    env_group_advantages,
     group_advantages,
     grpo_loss,
     nanstd,
@@ -88,7 +89,8 @@ class GRPOTrainer(RLTrainer):
         one_forward = self.dist.enabled or config.fsdp or config.gradient_checkpointing
         self.shared_prompts = 1 if one_forward else config.group_size
         # Dr. GRPO's constant: the most tokens an episode can generate (every turn has the budget).
-        self.max_episode_tokens = config.max_new_tokens * cast(TextEnv, self.envs[0].unwrapped).config.max_turns
+        turns = max(cast(TextEnv, pool[0].unwrapped).config.max_turns for pool in self.env_pools.values())
+        self.max_episode_tokens = config.max_new_tokens * turns
 
     @property
     def wants_sampler_logprobs(self) -> bool:
@@ -119,6 +121,7 @@ class GRPOTrainer(RLTrainer):
         stats = {
             # what the policy did on every prompt it saw, not only on the kept ones
             **episode_metrics(sampled),
+            **self.env_metrics(sampled),
             **_group_metrics(episode_rewards(sampled)[0], size),
             "dynamic_sampling/rounds": float(rounds),
             "dynamic_sampling/groups_sampled": float(len(sampled) // size),
@@ -156,7 +159,11 @@ class GRPOTrainer(RLTrainer):
                 rewards, policy_logp.cpu(), ref_logp.cpu(), batch.loss_mask.cpu(), config.beta, config.kl_estimator
             )
 
-        advantages = group_advantages(rewards, size, config.scale_rewards)
+        if config.scale_rewards_by_env and len(self.env_refs) > 1:
+            advantages = env_group_advantages(rewards, size, [e.env for e in episodes], config.scale_rewards)
+        else:
+            advantages = group_advantages(rewards, size, config.scale_rewards)
+        advantages = self.env_weighted(episodes, advantages)
         flat = zero_std_groups(rewards, size)
         keep = judged.clone()
         if config.filter_zero_std_groups or config.dynamic_sampling:
@@ -173,6 +180,7 @@ class GRPOTrainer(RLTrainer):
         self.engine.update_weights(self.policy)
         metrics = {
             **episode_metrics(episodes),
+            **self.env_metrics(episodes),
             **_group_metrics(rewards, size),
             **rollout.stats,
             **{name: float(np.mean([p[name] for p in passes])) for name in passes[0]},  # the mean over the mu passes

@@ -141,6 +141,7 @@ class PPOTrainer(RLTrainer):
         advantages, returns = gae(per_token, old_values, mask, config.gamma, config.lam)
         if config.whiten_advantages:
             advantages = whiten(advantages, mask)
+        advantages = self.env_weighted(episodes, advantages)
 
         generator = torch.Generator().manual_seed(_shuffle_seed(config.seed, self.step, self.dist.rank))
         sums: dict[str, float] = defaultdict(float)
@@ -162,7 +163,9 @@ class PPOTrainer(RLTrainer):
             "returns/mean": float(aggregate(returns, mask, "token_mean")),
             "explained_variance": _explained_variance(old_values, returns, mask),
         }
-        return self.dist.mean({**episode_metrics(episodes), **step_metrics, **update_metrics})
+        return self.dist.mean(
+            {**episode_metrics(episodes), **self.env_metrics(episodes), **step_metrics, **update_metrics}
+        )
 
     def _optimizer_step(
         self,

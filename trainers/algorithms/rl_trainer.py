@@ -42,7 +42,9 @@ from rlvr.trainers.models.logprobs import TokenBatch, pad_batch, token_logprobs
 from rlvr.trainers.models.policy import context_length, load_policy, resolve_device, save_policy
 from rlvr.trainers.pipelines.sft import cold_start
 from rlvr.trainers.rollout.async_rollouts import BackgroundRollouts, Rollout
+from rlvr.trainers.rollout.curriculum import Curriculum, CurriculumState, curriculum_env, prompt_values
 from rlvr.trainers.rollout.engines import SamplingParams, make_engine
+from rlvr.trainers.rollout.env_mixture import draw_envs, short_names
 from rlvr.trainers.rollout.episodes import Episode, PromptRenderer, collect_episodes
 from rlvr.trainers.run.checkpoint import (
     is_sharded_checkpoint,
@@ -54,7 +56,7 @@ from rlvr.trainers.run.checkpoint import (
 )
 from rlvr.trainers.run.curves import plot_curves
 from rlvr.trainers.run.distributed import full_state_dict, init_distributed, shard, shard_model
-from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
+from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate, evaluate_envs
 from rlvr.trainers.run.metrics import METRICS_FILE, MetricsLogger, read_metrics
 from rlvr.trainers.run.run_dir import (
     RunLock,
@@ -73,6 +75,7 @@ __all__ = [
     "enable_gradient_checkpointing",
     "episode_metrics",
     "episode_rewards",
+    "per_env_metrics",
 ]
 
 
@@ -140,9 +143,17 @@ class RLTrainer:
             torch.bfloat16 if (config.bf16 if config.bf16 is not None else self.device.type == "cuda") else None
         )
         envs.import_modules(config.imports)  # modules that register envs of the user's own
-        envs.entry(config.env)  # fail early, listing the valid ids, on a wrong one
+        self.env_refs = config.env_refs
+        for ref in self.env_refs:
+            envs.entry(ref.id)  # fail early, listing the valid ids, on a wrong one
         local_prompts = config.prompts_per_step // self.dist.world_size
-        self.envs = [envs.make(config.env, **config.env_options) for _ in range(local_prompts * config.group_size)]
+        # Enough copies of every env for a step that draws only that env: copy j of prompt i is pool[i * G + j].
+        self.env_names = short_names(self.env_refs)  # the names of a mixture's envs in metrics
+        self.env_pools = {
+            name: [envs.make(ref.id, **ref.options) for _ in range(local_prompts * config.group_size)]
+            for name, ref in zip(self.env_names, self.env_refs, strict=True)
+        }
+        self.curricula = self._curricula()
 
         self.policy, self.tokenizer = self._prepare_policy()
         self.reference = self._reference_model()
@@ -159,7 +170,7 @@ class RLTrainer:
             config.use_chat_template,
             context=context_length(self.policy, self.tokenizer),
             reserve=config.max_new_tokens,
-            source=config.env,
+            source=config.env_name,
         )
         self.engine = make_engine(
             config.engine, self.policy, self.tokenizer, str(self._base_path()), synced=config.fsdp
@@ -230,7 +241,7 @@ class RLTrainer:
             raise TrainerConfigError("fsdp=True shards over processes: launch with torchrun --nproc-per-node N (N > 1)")
         if self.config.lora.r > 0:
             raise TrainerConfigError("fsdp=True with LoRA is not supported; LoRA alone fits most models on one device")
-        if cast(TextEnv, self.envs[0].unwrapped).config.max_turns > 1:
+        if any(cast(TextEnv, pool[0].unwrapped).config.max_turns > 1 for pool in self.env_pools.values()):
             raise TrainerConfigError("fsdp=True needs a single-turn env: processes must generate in lockstep")
         if self.config.engine != "hf":
             raise TrainerConfigError("fsdp=True generates with engine='hf'")
@@ -278,7 +289,8 @@ class RLTrainer:
         with _StopOnInterrupt(enabled=not self.dist.enabled) as interrupt:
             while self.step < config.steps:
                 started = time.perf_counter()
-                metrics = self.train_step()
+                levels = self.curriculum_levels(self.step)  # the levels this step samples at
+                metrics = {**self.train_step(), **levels, **self.curriculum_accuracies()}
                 self.step += 1
                 metrics["step_time"] = time.perf_counter() - started
                 if log:
@@ -308,7 +320,7 @@ class RLTrainer:
             log.log(self.step, eval_after, split="eval")
             log.close()
             self._save_final(final_state)
-            title = f"{self.output_dir.name}: {self.name} on {config.env}, model {config.model}"
+            title = f"{self.output_dir.name}: {self.name} on {config.env_name}, model {config.model}"
             plot_curves(self.output_dir / "metrics.jsonl", self.output_dir / "curves.png", title=title)
         self.dist.barrier()
         if not self.dist.is_main:  # only process 0 reports
@@ -349,6 +361,7 @@ class RLTrainer:
         """
         if self.rollouts is None:
             episodes, stats = self.sample_step(self.step, self.engine)
+            self._observe_curricula(episodes)
             return Rollout(episodes, self.padded(episodes), None, self.sampler_logprobs(episodes), stats)
         next_step = self.step + 1 if self.step + 1 < self.config.steps else None
         return self.rollouts.take(self.step, self.policy, next_step)
@@ -367,6 +380,8 @@ class RLTrainer:
         Episodes come prompt by prompt, the ``group_size`` completions of a prompt next to each other.
         The prompts and the sampling seed depend only on the run's seed, ``step`` and ``round_`` (the
         sampling round within the step: 0, or more under dynamic sampling), so a resumed run draws the same.
+        With a mixture each prompt's env is drawn by weight the same way (``draw_envs``), and every
+        episode carries its env's label (``Episode.env``).
         """
         config = self.config
         key = [config.seed, step] if round_ == 0 else [config.seed, step, round_]
@@ -382,7 +397,99 @@ class RLTrainer:
             stop=tuple(config.stop),
             logprobs=self.wants_sampler_logprobs,
         )
-        return collect_episodes(self.envs, local_seeds, engine, self.renderer, params)
+        weights = [ref.weight for ref in self.env_refs]
+        every_choice = draw_envs(weights, len(seeds), config.seed, step, round_)
+        choices = shard(every_choice, self.dist)
+        options = shard(self._reset_options(every_choice, step, round_), self.dist)
+        group_envs: list[Any] = []
+        taken = dict.fromkeys(self.env_pools, 0)
+        for choice in choices:
+            label = self.env_names[choice]
+            start = taken[label] * config.group_size
+            group_envs += self.env_pools[label][start : start + config.group_size]
+            taken[label] += 1
+        episodes = collect_episodes(group_envs, local_seeds, engine, self.renderer, params, options)
+        for episode in episodes:
+            episode.env = self.env_names[choices[episode.group]]
+        return episodes
+
+    def env_metrics(self, episodes: list[Episode]) -> dict[str, float]:
+        """Per-env metrics of a mixture's batch (``env/<name>/...``, ``short_names``); none for a single env."""
+        return per_env_metrics(episodes, self.env_names) if len(self.env_names) > 1 else {}
+
+    def env_weighted(self, episodes: list[Episode], advantages: torch.Tensor) -> torch.Tensor:
+        """``advantages`` (one per episode) times each episode's env ``loss_weight`` (unchanged if all are 1)."""
+        weights = {name: ref.loss_weight for name, ref in zip(self.env_names, self.env_refs, strict=True)}
+        if all(weight == 1.0 for weight in weights.values()):
+            return advantages
+        scale = torch.tensor([weights[e.env] for e in episodes], dtype=advantages.dtype, device=advantages.device)
+        return advantages * scale.view(-1, *([1] * (advantages.dim() - 1)))
+
+    def _curricula(self) -> list[tuple[int, Curriculum, CurriculumState]]:
+        """Each curriculum with the index of its env and its state; checked against the env's reset options."""
+        found = []
+        for curriculum in self.config.curriculum:
+            try:
+                index = curriculum_env(curriculum, self.env_names, [ref.id for ref in self.env_refs])
+            except ValueError as error:
+                raise TrainerConfigError(str(error)) from None
+            name = self.env_names[index]
+            env = self.env_pools[name][0]
+            takes = sorted(cast(TextEnv, env.unwrapped).source.options)
+            if curriculum.option not in takes:
+                raise TrainerConfigError(
+                    f"curriculum of {name}: its tasks take no reset option {curriculum.option!r} (they take {takes})"
+                )
+            for value in curriculum.values:
+                try:
+                    env.reset(seed=0, options={curriculum.option: value})
+                except Exception as error:  # the env's own message says what it takes
+                    raise TrainerConfigError(
+                        f"curriculum of {name}: {curriculum.option}={value!r} is refused by the env: {error}"
+                    ) from None
+            found.append((index, curriculum, CurriculumState()))
+        return found
+
+    def _reset_options(self, choices: list[int], step: int, round_: int) -> list[dict[str, Any] | None]:
+        """The reset options of each of the step's prompts (whose envs are ``choices``) under the curricula."""
+        options: list[dict[str, Any] | None] = [None] * len(choices)
+        for index, curriculum, state in self.curricula:
+            positions = [i for i, choice in enumerate(choices) if choice == index]
+            values = prompt_values(curriculum, state, len(positions), self.config.seed, step, round_)
+            for position, (value, _) in zip(positions, values, strict=True):
+                options[position] = {**(options[position] or {}), curriculum.option: value}
+        return options
+
+    def _observe_curricula(self, episodes: list[Episode]) -> None:
+        """Feed each rule the outcomes (ok or not) of its env's episodes at its current level, from every process."""
+        for index, curriculum, state in self.curricula:
+            if not curriculum.levels:
+                continue
+            current = curriculum.levels[state.level]
+            outcomes = [
+                e.status == "ok"
+                for e in episodes
+                if e.env == self.env_names[index] and e.reset_options.get(curriculum.option) == current
+            ]
+            state.observe(curriculum, self.dist.gather(outcomes))
+
+    def curriculum_levels(self, step: int) -> dict[str, float]:
+        """``curriculum/<env>/level``: each curriculum's value for ``step`` (its index among ``levels`` when
+        the values are not numbers)."""
+        metrics = {}
+        for index, curriculum, state in self.curricula:
+            value = curriculum.value_at(step, state)
+            number = value if isinstance(value, int | float) and not isinstance(value, bool) else state.level
+            metrics[f"curriculum/{self.env_names[index]}/level"] = float(number)
+        return metrics
+
+    def curriculum_accuracies(self) -> dict[str, float]:
+        """``curriculum/<env>/accuracy``: each rule's rolling accuracy at its current level."""
+        return {
+            f"curriculum/{self.env_names[index]}/accuracy": state.accuracy
+            for index, curriculum, state in self.curricula
+            if curriculum.levels
+        }
 
     @property
     def wants_sampler_logprobs(self) -> bool:
@@ -499,23 +606,35 @@ class RLTrainer:
         save_policy(plain, self.tokenizer, self.output_dir / "final")
 
     def _evaluate(self) -> dict[str, float]:
-        """Held-out metrics: computed by process 0 (the others get an empty dict), or by all under FSDP."""
+        """Held-out metrics (``evaluate_envs``), and under a curriculum each of its levels' accuracy and reward
+        (``curriculum/<env>/<option>=<value>/accuracy``): computed by process 0 (the others get an empty dict),
+        or by all under FSDP."""
         config = self.config
         if not self.dist.is_main and not config.fsdp:
             self.dist.barrier()
             return {}
         seeds = [EVAL_SEED_OFFSET + i for i in range(config.eval_prompts)]
-        metrics = evaluate(
-            config.env,
-            config.env_options,
-            self.engine,
-            self.renderer,
-            seeds,
+        settings: dict[str, Any] = dict(
             max_new_tokens=config.max_new_tokens,
             k=config.pass_k,
             temperature=config.temperature or 1.0,
             seed=config.seed,
         )
+        metrics = evaluate_envs(self.env_refs, self.engine, self.renderer, seeds, **settings)
+        for index, curriculum, _ in self.curricula:  # and each level a curriculum may set
+            ref, name = self.env_refs[index], self.env_names[index]
+            for value in curriculum.values:
+                at = evaluate(
+                    ref.id,
+                    ref.options,
+                    self.engine,
+                    self.renderer,
+                    seeds,
+                    **settings,
+                    options={curriculum.option: value},
+                )
+                for metric in ("accuracy", "reward"):
+                    metrics[f"curriculum/{name}/{curriculum.option}={value}/{metric}"] = at[metric]
         self.dist.barrier()
         return metrics
 
@@ -527,6 +646,7 @@ class RLTrainer:
             "modules": sorted(self.checkpoint_modules()),
             "config": self.config.model_dump(mode="json"),
             "state": self.trainer_state(),
+            "curricula": [state.model_dump() for _, _, state in self.curricula],
         }
         if self.config.fsdp:
             save_sharded_checkpoint(
@@ -568,6 +688,9 @@ class RLTrainer:
         state = load(path, model=self.checkpoint_model(), optimizer=self.optimizer, scheduler=self.scheduler)
         self.step = int(state["step"])
         self.load_trainer_state(extra.get("state", {}))
+        for (_, _, progress), saved in zip(self.curricula, extra.get("curricula", []), strict=False):
+            restored = CurriculumState.model_validate(saved)
+            progress.level, progress.recent = restored.level, restored.recent
         self.engine.update_weights(self.policy)
         return True
 
@@ -616,6 +739,25 @@ def episode_metrics(episodes: list[Episode]) -> dict[str, float]:
         values = [v for e in episodes if (v := e.scores.get(name)) is not None]
         metrics[f"rewards/{name}/mean"] = float(np.mean(values)) if values else math.nan
         metrics[f"rewards/{name}/std"] = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+    return metrics
+
+
+def per_env_metrics(episodes: list[Episode], labels: list[str]) -> dict[str, float]:
+    """Each env's share of the batch and its own ``reward``, ``accuracy`` and completion length.
+
+    Named ``env/<label>/share``, ``env/<label>/reward`` (mean over its judged episodes),
+    ``env/<label>/accuracy`` and ``env/<label>/completions/mean_length``, for every label of
+    ``labels`` (``Episode.env``); an env the batch did not draw has share 0 and NaN for the rest.
+    """
+    metrics: dict[str, float] = {}
+    for label in labels:
+        mine = [e for e in episodes if e.env == label]
+        judged = [e.reward for e in mine if e.reward is not None]
+        metrics[f"env/{label}/share"] = len(mine) / len(episodes) if episodes else math.nan
+        metrics[f"env/{label}/reward"] = float(np.mean(judged)) if judged else math.nan
+        metrics[f"env/{label}/accuracy"] = float(np.mean([e.status == "ok" for e in mine])) if mine else math.nan
+        lengths = [e.completion_tokens for e in mine]
+        metrics[f"env/{label}/completions/mean_length"] = float(np.mean(lengths)) if mine else math.nan
     return metrics
 
 

@@ -2,7 +2,9 @@
 
 The env is handed to TRL the way any outside trainer gets it (``rlvr.envs.data.export``):
 ``to_dataset`` for the prompts and ``reward_function`` for the rubric, so
-switching the trainer touches nothing env-side. The policy is loaded with
+switching the trainer touches nothing env-side; a mixture is one data set whose
+rows carry their env and one reward function that hands each completion to its
+env's rubric (``env_data``). The policy is loaded with
 ``load_policy`` (``tiny`` works) and cold-started with the same SFT as the
 ``grpo`` trainer; held-out accuracy before and after is measured with our own
 ``rlvr.trainers.run.evaluate``, so the two trainers print comparable numbers.
@@ -43,8 +45,10 @@ accelerate FSDP config instead), ``filter_zero_std_groups`` and
 ``kl_estimator`` other than k3 (TRL's KL is k3 in the loss), ``async_rollouts``,
 ``stop``, ``overlong_penalty`` other than 1, ``importance_sampling_correction``
 without vLLM, ``device="cuda:N"`` (use ``CUDA_VISIBLE_DEVICES``),
-``engine="vllm"`` without vLLM, and envs with ``max_turns > 1`` (the data set
-holds the first turn only).
+``engine="vllm"`` without vLLM, envs with ``max_turns > 1`` (the data set
+holds the first turn only), a mixture's ``loss_weight`` and
+``scale_rewards_by_env`` (TRL weighs and scales every row alike), and
+``curriculum`` (TRL's data set is fixed before training).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ import math
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import torch
 from transformers import PrinterCallback, TrainerCallback
 
@@ -65,9 +70,10 @@ from rlvr.trainers.algorithms.grpo import GRPOResult
 from rlvr.trainers.models.policy import context_length, load_policy, save_policy
 from rlvr.trainers.pipelines.sft import cold_start
 from rlvr.trainers.rollout.engines import make_engine
+from rlvr.trainers.rollout.env_mixture import draw_envs, short_names
 from rlvr.trainers.rollout.episodes import PromptRenderer
 from rlvr.trainers.run.curves import plot_curves
-from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
+from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate_envs
 from rlvr.trainers.run.metrics import MetricsLogger
 from rlvr.trainers.run.run_dir import (
     RunLock,
@@ -156,7 +162,7 @@ def _train(config: GRPOConfig, output_dir: Path) -> GRPOResult:
         config.use_chat_template,
         context=context_length(model, tokenizer),
         reserve=config.max_new_tokens,
-        source=config.env,
+        source=config.env_name,
     )
 
     dataset, reward = env_data(config, chat=renderer.chat)
@@ -192,26 +198,90 @@ def _train(config: GRPOConfig, output_dir: Path) -> GRPOResult:
     log.log(trainer.state.global_step, eval_after, split="eval")
     log.close()
     save_policy(policy.merge_and_unload() if config.lora.r > 0 else policy, tokenizer, output_dir / "final")
-    title = f"{output_dir.name}: trl on {config.env}, model {config.model}"
+    title = f"{output_dir.name}: trl on {config.env_name}, model {config.model}"
     plot_curves(output_dir / "metrics.jsonl", output_dir / "curves.png", title=title)
     return GRPOResult(output_dir, eval_before, eval_after, steps)
 
 
 def env_data(config: GRPOConfig, *, chat: bool = False) -> tuple[Any, Any]:
-    """The env as TRL sees it: ``(dataset, reward)`` from ``rlvr.envs.data.export``.
+    """The env, or the mixture, as TRL sees it: ``(dataset, reward)`` from ``rlvr.envs.data.export``.
 
-    Row ``i`` is the task of ``reset(seed=config.seed + i)`` under
+    One env: row ``i`` is the task of ``reset(seed=config.seed + i)`` under
     ``config.env_options`` (a ``template`` option picks the prompt template);
     there are ``prompts_per_step * steps`` rows (at least one), enough distinct
     prompts for every step (TRL cycles through them again if it runs longer).
     ``chat`` writes the prompts as chat messages. ``reward`` scores a
     completion with the env's rubric for the same template and options.
+
+    A mixture: each row's env is drawn by weight (``draw_envs``), the rows carry
+    an ``env`` column (its ``short_names`` name), and ``reward`` hands each
+    completion to its own env's rubric, logging ``env/<name>/reward`` through
+    TRL's ``log_metric``. TRL samples the rows at random, so each step's envs
+    come in proportion to the weights, as the ``grpo`` trainer draws them.
     """
-    options = dict(config.env_options)
-    template = options.pop("template", None)
+    refs = config.env_refs
     n = max(1, config.prompts_per_step * config.steps)
-    dataset = to_dataset(config.env, n, seed=config.seed, template=template, options=options, chat=chat)
-    return dataset, reward_function(config.env, template=template, options=options)
+    if len(refs) == 1:
+        options = dict(refs[0].options)
+        template = options.pop("template", None)
+        dataset = to_dataset(refs[0].id, n, seed=config.seed, template=template, options=options, chat=chat)
+        return dataset, reward_function(refs[0].id, template=template, options=options)
+    from datasets import concatenate_datasets
+
+    names = short_names(refs)
+    draws = draw_envs([ref.weight for ref in refs], n, config.seed, step=0)
+    parts, rewards = [], {}
+    for index, (name, ref) in enumerate(zip(names, refs, strict=True)):
+        options = dict(ref.options)
+        template = options.pop("template", None)
+        count = max(1, draws.count(index))
+        part = to_dataset(ref.id, count, seed=config.seed, template=template, options=options, chat=chat)
+        parts.append(part.add_column("env", [name] * count))
+        rewards[name] = reward_function(ref.id, template=template, options=options)
+    shared = set.intersection(*(set(part.column_names) for part in parts))
+    parts = [part.remove_columns(sorted(set(part.column_names) - shared)) for part in parts]
+    starts = np.cumsum([0] + [len(part) for part in parts])
+    taken = [0] * len(parts)
+    order = []
+    for pick in draws:  # the rows in the order drawn, each env's in its own order
+        order.append(int(starts[pick]) + taken[pick] % len(parts[pick]))
+        taken[pick] += 1
+    return concatenate_datasets(parts).select(order), _mixture_reward(rewards)
+
+
+def _mixture_reward(rewards: dict[str, Any]) -> Any:
+    """A TRL reward function that scores each completion with its row's env (the ``env`` column)."""
+
+    def reward(prompts: Any = None, completions: Any = None, env: Any = None, **columns: Any) -> list[float]:
+        if completions is None or env is None:
+            raise TypeError("the mixture's reward function needs completions and the data set's 'env' column")
+        values = [math.nan] * len(completions)
+        log_metric = columns.get("log_metric")
+        for name, score in rewards.items():
+            rows = [i for i, row_env in enumerate(env) if row_env == name]
+            if not rows:
+                continue
+            picked = {key: [value[i] for i in rows] for key, value in columns.items() if _per_row(value, len(env))}
+            scored = score(
+                [prompts[i] for i in rows] if prompts is not None else None,
+                [completions[i] for i in rows],
+                **picked,
+                **({"log_metric": log_metric} if callable(log_metric) else {}),
+            )
+            for i, value in zip(rows, scored, strict=True):
+                values[i] = value
+            judged = [v for v in scored if not math.isnan(v)]
+            if callable(log_metric) and judged:
+                log_metric(f"env/{name}/reward", float(np.mean(judged)))
+        return values
+
+    reward.__name__ = reward.__qualname__ = "rlvr_mixture"
+    return reward
+
+
+def _per_row(value: Any, rows: int) -> bool:
+    """Whether a reward-function argument is a column (one value per row) rather than a setting."""
+    return isinstance(value, list | tuple) and len(value) == rows
 
 
 def check_supported(config: GRPOConfig) -> None:
@@ -246,16 +316,25 @@ def check_supported(config: GRPOConfig) -> None:
     if config.engine == "vllm" and importlib.util.find_spec("vllm") is None:
         raise TRLConfigError("engine='vllm' needs vLLM installed (pip install vllm); use engine='hf' on this machine")
     envs.import_modules(config.imports)  # modules that register envs of the user's own
-    env = envs.make(config.env, **config.env_options)  # also fails early, listing the ids, on a wrong env
-    try:
-        turns = cast(TextEnv, env.unwrapped).config.max_turns
-    finally:
-        env.close()
-    if turns > 1:
+    for ref in config.env_refs:
+        env = envs.make(ref.id, **ref.options)  # also fails early, listing the ids, on a wrong env
+        try:
+            turns = cast(TextEnv, env.unwrapped).config.max_turns
+        finally:
+            env.close()
+        if turns > 1:
+            raise TRLConfigError(
+                f"env {ref.id!r} has max_turns={turns}: --trainer trl trains single-turn envs only "
+                "(set its option max_turns=1 or use --trainer grpo)"
+            )
+    if config.scale_rewards_by_env and len(config.env_refs) > 1:
         raise TRLConfigError(
-            f"env {config.env!r} has max_turns={turns}: --trainer trl trains single-turn envs only "
-            "(set env_options max_turns=1 or use --trainer grpo)"
+            "scale_rewards_by_env=True is not supported with --trainer trl: TRL scales the batch whole"
         )
+    if config.curriculum:
+        raise TRLConfigError("curriculum is not supported with --trainer trl: TRL's data set is fixed before training")
+    if any(ref.loss_weight != 1.0 for ref in config.env_refs):
+        raise TRLConfigError("a mixture's loss_weight is not supported with --trainer trl (TRL weighs every row alike)")
 
 
 def trl_arguments(config: GRPOConfig) -> Any:
@@ -356,9 +435,8 @@ def _evaluate(config: GRPOConfig, model: Any, tokenizer: Any, renderer: PromptRe
     was_training = model.training
     model.eval()
     try:
-        return evaluate(
-            config.env,
-            config.env_options,
+        return evaluate_envs(
+            config.env_refs,
             make_engine("hf", model, tokenizer),
             renderer,
             [EVAL_SEED_OFFSET + i for i in range(config.eval_prompts)],

@@ -115,7 +115,8 @@ def run_train(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise SystemExit(f"rlvr train: {error}") from None
     envs.import_modules(config.imports)  # before the env id is resolved, and before anything heavy loads
-    envs.entry(config.env)  # an unknown id: the message lists the registered ones
+    for ref in config.env_refs:
+        envs.entry(ref.id)  # an unknown id: the message lists the registered ones
 
     from transformers.utils import logging as transformers_logging
 

@@ -55,6 +55,7 @@ Nothing here keeps state; every function works on any device and dtype.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -74,6 +75,7 @@ __all__ = [
     "LossType",
     "aggregate",
     "clipped_surrogate",
+    "env_group_advantages",
     "group_advantages",
     "grpo_loss",
     "k3_kl",
@@ -109,6 +111,40 @@ def _grouped(rewards: Tensor, group_size: int) -> Tensor:
             "rewards must be laid out group by group, group_size consecutive completions per prompt"
         )
     return rewards.reshape(-1, group_size)
+
+
+def env_group_advantages(
+    rewards: Tensor,
+    group_size: int,
+    envs: Sequence[str],
+    scale: AdvantageScale = "batch",
+    eps: float = 1e-4,
+) -> Tensor:
+    """``group_advantages`` taken over each env's groups on their own, for a mixture's batch.
+
+    With ``"batch"`` scaling each env's advantages are divided by the std of that env's own
+    rewards, so an env whose rewards spread widely does not shrink the advantages of the
+    others; ``"group"`` and ``"none"`` give exactly ``group_advantages``.
+
+    Args:
+        rewards: ``[N]`` as for ``group_advantages``.
+        group_size: completions per prompt.
+        envs: ``N`` env names, one per completion, the same within each group.
+        scale, eps: as for ``group_advantages``.
+
+    Raises:
+        ValueError: ``len(envs) != N``, or a group whose completions name different envs.
+    """
+    if len(envs) != rewards.numel():
+        raise ValueError(f"{len(envs)} env names for {rewards.numel()} rewards")
+    for start in range(0, len(envs), group_size):
+        if len(set(envs[start : start + group_size])) != 1:
+            raise ValueError(f"the group starting at completion {start} mixes envs")
+    advantages = torch.zeros(rewards.shape, dtype=rewards.dtype if rewards.is_floating_point() else None)
+    for name in dict.fromkeys(envs):
+        rows = torch.tensor([i for i, env in enumerate(envs) if env == name])
+        advantages[rows] = group_advantages(rewards[rows], group_size, scale, eps).to(advantages.dtype)
+    return advantages
 
 
 def zero_std_groups(rewards: Tensor, group_size: int) -> Tensor:

@@ -44,6 +44,7 @@ from rlvr import envs
 from rlvr.envs.core.plugins import EnvModules
 from rlvr.envs.core.text_env import TextEnv
 from rlvr.trainers.rollout.engines import SamplingParams, make_engine
+from rlvr.trainers.rollout.env_mixture import EnvSelection, draw_envs, short_names
 from rlvr.trainers.rollout.episodes import PromptRenderer
 from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET
 from rlvr.verifiers.rubric import Verifier
@@ -70,15 +71,15 @@ DEFAULT_GRADER_RUBRIC = (
 """The grader's instructions when ``rlvr sample`` is given a grader and no rubric."""
 
 
-class SampleConfig(EnvModules):
-    """Everything ``rlvr sample`` needs; every field is a flag (``--max-new-tokens``)."""
+class SampleConfig(EnvModules, EnvSelection):
+    """Everything ``rlvr sample`` needs; every field is a flag (``--max-new-tokens``).
+
+    The prompts come from ``env`` (with ``env_options``) or, with a ``mixture``, each from an
+    env drawn by weight.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    env: str = Field("rlvr/Arithmetic-v0", description="Registered env id to sample on (see `rlvr envs`).")
-    env_options: dict[str, Any] = Field(
-        default_factory=dict, description='Options passed to the env, e.g. {"level": 2, "template": "r1"}.'
-    )
     model: str = Field("tiny", description="Policy to sample from: a checkpoint directory, a hub id, or 'tiny'.")
     out: Path = Field(
         Path("runs/sample"), description="Output directory: data/ (save_to_disk), samples.jsonl, summary.json."
@@ -247,10 +248,10 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
 
     checks = checks or AcceptanceChecks()
     envs.import_modules(config.imports)
-    env = envs.make(config.env, **config.env_options)
-    text_env = cast(TextEnv, env.unwrapped)
-    high = float(text_env.reward_range[1])
-    min_reward = high if config.min_reward is None else config.min_reward
+    refs = config.env_refs
+    pool = [envs.make(ref.id, **ref.options) for ref in refs]
+    highs = [float(cast(TextEnv, env.unwrapped).reward_range[1]) for env in pool]
+    min_rewards = [high if config.min_reward is None else config.min_reward for high in highs]
 
     model, tokenizer = load_policy(config.model, device=resolve_device(config.device), seed=config.seed)
     renderer = PromptRenderer(
@@ -258,10 +259,10 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
         config.use_chat_template,
         context=context_length(model, tokenizer),
         reserve=config.max_new_tokens,
-        source=config.env,
+        source=config.env_name,
     )
     engine = make_engine(config.engine, model, tokenizer, model_path=config.model)
-    options_json = json.dumps(config.env_options, sort_keys=True)
+    options_json = [json.dumps(ref.options, sort_keys=True) for ref in refs]
 
     rows: list[dict[str, Any]] = []
     per_prompt: list[dict[str, Any]] = []
@@ -269,18 +270,21 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
     totals = {"drawn": 0, "distinct": 0, "judged": 0, "accepted_by_rubric": 0, "accepted": 0}
     first_seed = SAMPLE_SEED_OFFSET + config.first_prompt
     seeds = [first_seed + i for i in range(config.prompts)]
+    picks = draw_envs([ref.weight for ref in refs], len(seeds), config.seed, step=config.first_prompt)
     bar = tqdm(total=len(seeds), desc="sample", unit="prompt", disable=not config.progress)
     for chunk_index, start in enumerate(range(0, len(seeds), config.batch_prompts)):
         chunk = seeds[start : start + config.batch_prompts]
+        chunk_picks = picks[start : start + config.batch_prompts]
         prompts = []
-        for seed in chunk:
-            text, info = env.reset(seed=seed)
-            prompts.append((text, info["messages"], renderer.prompt(text, info["messages"])))
+        for seed, pick in zip(chunk, chunk_picks, strict=True):
+            text, info = pool[pick].reset(seed=seed)
+            prompts.append((text, info["messages"], renderer.prompt(text, info["messages"], refs[pick].id)))
         params = SamplingParams(
             config.max_new_tokens, config.temperature, config.top_p, seed=_sampling_seed(config.seed, chunk_index)
         )
         generated = engine.generate([ids for _, _, ids in prompts for _ in range(config.k)], params)
-        for position, (seed, (text, messages, _)) in enumerate(zip(chunk, prompts, strict=True)):
+        for position, (seed, pick, (text, messages, _)) in enumerate(zip(chunk, chunk_picks, prompts, strict=True)):
+            env = pool[pick]
             completions: list[str] = [
                 str(tokenizer.decode(tokens, skip_special_tokens=True))
                 for tokens in generated[position * config.k : (position + 1) * config.k]
@@ -288,7 +292,7 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
             verdicts: dict[str, tuple[bool, float | None, str]] = {}  # completion -> (accepted, reward, task json)
             for completion in completions:
                 if completion not in verdicts:
-                    verdicts[completion] = _judge(env, seed, completion, min_reward, checks, totals)
+                    verdicts[completion] = _judge(env, seed, completion, min_rewards[pick], checks, totals)
             accepted = sum(verdicts[c][0] for c in completions)
             kept = 0
             for completion, (ok, reward, task_json) in verdicts.items():
@@ -303,8 +307,8 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
                         "completion": completion,
                         "reward": reward,
                         "seed": seed,
-                        "env": config.env,
-                        "env_options": options_json,
+                        "env": refs[pick].id,
+                        "env_options": options_json[pick],
                         "task": task_json,
                     }
                 )
@@ -314,6 +318,7 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
             per_prompt.append(
                 {
                     "seed": seed,
+                    "env": refs[pick].id,
                     "prompt": text,
                     "drawn": len(completions),
                     "accepted": accepted,
@@ -324,15 +329,19 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
         bar.update(len(chunk))
         bar.set_postfix(accepted=f"{totals['accepted'] / max(totals['drawn'], 1):.2f}", kept=len(rows))
     bar.close()
-    env.close()
+    for env in pool:
+        env.close()
 
+    one = len(refs) == 1  # a mixture's thresholds are per env
+    names = short_names(refs)
     summary: dict[str, Any] = {
-        "env": config.env,
-        "env_options": config.env_options,
+        "env": refs[0].id if one else config.env_name,
+        "env_options": refs[0].options if one else {},
+        "mixture": [ref.model_dump(mode="json") for ref in config.mixture],
         "model": config.model,
         "k": config.k,
-        "min_reward": min_reward,
-        "max_reward": high,
+        "min_reward": min_rewards[0] if one else dict(zip(names, min_rewards, strict=True)),
+        "max_reward": highs[0] if one else dict(zip(names, highs, strict=True)),
         "seed_offset": first_seed,
         **totals,
         "kept": len(rows),

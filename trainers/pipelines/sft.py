@@ -35,6 +35,8 @@ from rlvr import envs
 from rlvr.envs.core.plugins import EnvModules
 from rlvr.trainers.algorithms.config import TrainerConfig
 from rlvr.trainers.models.logprobs import TokenBatch, pad_batch, token_logprobs
+from rlvr.trainers.rollout.curriculum import curriculum_env
+from rlvr.trainers.rollout.env_mixture import short_names
 from rlvr.trainers.rollout.episodes import PromptRenderer
 from rlvr.verifiers.extract import AnswerFormat
 
@@ -160,9 +162,10 @@ def fit(
 # --- the cold start ---------------------------------------------------------------------
 
 
-def worked_example(env: Any, seed: int) -> tuple[str, list[dict[str, str]], str]:
-    """``(prompt, messages, completion)`` for the task of ``seed``: the reference answer in the template's format."""
-    prompt, info = env.reset(seed=seed)
+def worked_example(env: Any, seed: int, options: dict[str, Any] | None = None) -> tuple[str, list[dict[str, str]], str]:
+    """``(prompt, messages, completion)`` for the task of ``seed`` (reset with ``options``): the reference
+    answer in the template's format."""
+    prompt, info = env.reset(seed=seed, options=options)
     task = info["task"]
     answer = task.reference_answer()
     if answer is None:
@@ -177,15 +180,28 @@ def cold_start(model: Any, tokenizer: Any, config: TrainerConfig, progress: bool
     """Fine-tune ``model`` in place for ``config.sft_steps`` steps on the env's worked examples.
 
     Seeds for the examples are drawn from ``(config.seed, "sft")``, below 2**31,
-    apart from the held-out evaluation seeds. Returns the loss of each step.
+    apart from the held-out evaluation seeds; with a mixture, each example's env is
+    drawn by weight; an env under a curriculum is reset at the curriculum's first
+    value. Returns the loss of each step.
     """
-    env = envs.make(config.env, **config.env_options)
+    refs = config.env_refs
+    pool = [envs.make(ref.id, **ref.options) for ref in refs]
+    starts: list[dict[str, Any]] = [{} for _ in refs]
+    for curriculum in config.curriculum:
+        index = curriculum_env(curriculum, short_names(refs), [ref.id for ref in refs])
+        starts[index][curriculum.option] = curriculum.value_at(0)
     rng = np.random.default_rng([config.seed, 5, 7])
+    env_rng = np.random.default_rng([config.seed, 5, 8])  # apart, so a single env draws the seeds it always did
+    shares = np.array([ref.weight for ref in refs]) / sum(ref.weight for ref in refs)
 
     def batches() -> Iterator[list[SFTExample]]:
         for _ in range(config.sft_steps):
             seeds = rng.integers(0, 2**31, config.cold_start_batch_size)
-            yield [SFTExample(*worked_example(env, int(seed))) for seed in seeds]
+            picks = env_rng.choice(len(refs), size=len(seeds), p=shares) if len(refs) > 1 else [0] * len(seeds)
+            yield [
+                SFTExample(*worked_example(pool[pick], int(seed), starts[pick] or None))
+                for pick, seed in zip(picks, seeds, strict=True)
+            ]
 
     return fit(
         model,

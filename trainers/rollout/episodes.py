@@ -51,6 +51,8 @@ class Episode:
             the natural-log probability the sampler gave it under the
             distribution it drew from (``Completion.logprobs``); 0.0 on prompt
             and feedback tokens. None unless ``SamplingParams.logprobs``.
+        env: which env of a mixture the episode is from (its name in metrics), set by the trainer.
+        reset_options: the options its env was reset with (a curriculum's level, say).
     """
 
     group: int
@@ -67,6 +69,8 @@ class Episode:
     turn_tokens: list[int] = field(default_factory=list)
     turn_rewards: list[float | None] = field(default_factory=list)
     sampler_logprobs: list[float] | None = None
+    env: str = ""
+    reset_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def completion_tokens(self) -> int:
@@ -114,13 +118,16 @@ class PromptRenderer:
         self.reserve = reserve
         self.source = source
 
-    def prompt(self, text: str, messages: list[dict[str, str]]) -> list[int]:
-        """Token ids of the first prompt: the chat rendering of ``messages``, or ``text``."""
+    def prompt(self, text: str, messages: list[dict[str, str]], source: str | None = None) -> list[int]:
+        """Token ids of the first prompt: the chat rendering of ``messages``, or ``text``.
+
+        ``source`` names the env in the error of a prompt too long (default: the renderer's ``source``).
+        """
         if self.chat:
             ids = _ids(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
         else:
             ids = list(self.tokenizer(text)["input_ids"])
-        self.check_fits(len(ids), "a prompt")
+        self.check_fits(len(ids), "a prompt", source)
         return ids
 
     def feedback(self, text: str, messages: list[dict[str, str]]) -> list[int]:
@@ -136,12 +143,12 @@ class PromptRenderer:
         """Whether a context of ``tokens`` leaves ``reserve`` positions for the completion."""
         return self.context is None or tokens + self.reserve <= self.context
 
-    def check_fits(self, tokens: int, what: str) -> None:
+    def check_fits(self, tokens: int, what: str, source: str | None = None) -> None:
         """Raise ``PromptTooLongError`` when ``tokens`` plus ``reserve`` exceed ``context``."""
         if self.fits(tokens):
             return
         raise PromptTooLongError(
-            f"{what} of {self.source} is {tokens} tokens; with max_new_tokens={self.reserve} it needs "
+            f"{what} of {source or self.source} is {tokens} tokens; with max_new_tokens={self.reserve} it needs "
             f"{tokens + self.reserve} positions, but the model sees {self.context}. Use a model with a longer "
             "context, a smaller max_new_tokens, or env options that give shorter prompts"
         )
@@ -159,6 +166,7 @@ def collect_episodes(
     engine: RolloutEngine,
     renderer: PromptRenderer,
     params: SamplingParams,
+    options: Sequence[dict[str, Any] | None] | None = None,
 ) -> list[Episode]:
     """Run one batch of episodes: ``len(envs) // len(seeds)`` copies per seed.
 
@@ -171,6 +179,7 @@ def collect_episodes(
         params: sampling settings; ``params.seed`` (if set) is offset by the
             turn's index (0, 1, ...), the other fields are kept.
             ``params.logprobs`` fills ``Episode.sampler_logprobs``.
+        options: per prompt, the options its copies are reset with (``reset(options=...)``); None: none.
 
     Returns:
         The episodes, in the same order as ``envs``. Each one's reward is its
@@ -183,12 +192,17 @@ def collect_episodes(
     prompt_ids: dict[int, list[int]] = {}  # the copies of a group share one prompt: tokenize it once
     for index, env in enumerate(envs):
         group = index // group_size
-        text, info = env.reset(seed=int(seeds[group]))
+        reset_options = dict((options[group] if options is not None else None) or {})
+        text, info = env.reset(seed=int(seeds[group]), options=reset_options or None)
         if group not in prompt_ids:
-            prompt_ids[group] = renderer.prompt(text, info["messages"])
+            prompt_ids[group] = renderer.prompt(text, info["messages"], env.spec.id if env.spec else None)
         ids = list(prompt_ids[group])
         logprobs = [0.0] * len(ids) if params.logprobs else None
-        episodes.append(Episode(group, int(seeds[group]), ids, [0] * len(ids), sampler_logprobs=logprobs))
+        episodes.append(
+            Episode(
+                group, int(seeds[group]), ids, [0] * len(ids), sampler_logprobs=logprobs, reset_options=reset_options
+            )
+        )
 
     turn = 0
     while active := [i for i, e in enumerate(episodes) if not e.done]:

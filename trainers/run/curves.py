@@ -1,13 +1,15 @@
 """``curves.png``: a run's metrics as a figure a researcher can send to a colleague.
 
 ``plot_curves(metrics.jsonl, curves.png)`` draws one panel per distinct quantity
-(``PANELS``): the reward (with the accuracy when it differs), each rubric
-criterion's reward, the KL to the reference, the loss, the policy's entropy and
-the completion length. Training values are drawn raw (faint) under a smoothed
-line (``smooth``); held-out evaluations are marked points, the last one labelled
-with its value. A quantity that repeats one already drawn (the accuracy of a
-single-criterion rubric is its reward) is named in that panel's title instead
-of getting a panel of its own. The legend sits outside the data.
+(``PANELS``): the reward (with the accuracy when it differs), a mixture's reward
+and held-out accuracy per env, a curriculum's level, rolling accuracy and held-out
+accuracy per level, each rubric criterion's reward, the KL to the
+reference, the loss, the policy's entropy and the completion length. Training
+values are drawn raw (faint) under a smoothed line (``smooth``); held-out
+evaluations are marked points, the last one labelled with its value. A quantity
+that repeats one already drawn (the accuracy of a single-criterion rubric is its
+reward) is named in that panel's title instead of getting a panel of its own.
+The legend sits outside the data.
 
 Panels are data: add a ``Panel`` to ``PANELS`` (or pass your own) to plot another metric.
 """
@@ -34,9 +36,12 @@ class Panel:
         title: the panel's title.
         metrics: metric names, or ``fnmatch`` patterns (``"rewards/*/mean"``), drawn in this panel.
         splits: the splits drawn (``("train",)``); None draws every split.
+        smooth: draw training values smoothed over the raw ones; False draws them as they are
+            (a step function such as a curriculum's level, or a value already averaged).
         ylabel: the y axis label (with its unit).
         label: how a matched name is shown in the legend (``{name}`` is the name, ``{part}``
-            the part a ``*`` matched); only used when the panel draws more than one metric.
+            what the pattern's ``*``s matched, from the first to the last); used when the panel
+            draws more than one metric.
     """
 
     title: str
@@ -44,11 +49,26 @@ class Panel:
     ylabel: str
     label: str = "{name}"
     splits: tuple[str, ...] | None = None
+    smooth: bool = True
 
 
 PANELS: tuple[Panel, ...] = (
     Panel("reward", ("reward",), "reward"),
     Panel("accuracy", ("accuracy",), "share correct"),
+    Panel("reward per env", ("env/*/reward",), "reward", label="{part}", splits=("train",)),
+    Panel("held-out accuracy per env", ("env/*/accuracy",), "share correct", label="{part}", splits=("eval",)),
+    Panel("curriculum level", ("curriculum/*/level",), "level", label="{part}", splits=("train",), smooth=False),
+    Panel(
+        "rolling accuracy at the level",
+        ("curriculum/*/accuracy",),
+        "share correct",
+        label="{part}",
+        splits=("train",),
+        smooth=False,
+    ),
+    Panel(
+        "held-out accuracy per level", ("curriculum/*=*/accuracy",), "share correct", label="{part}", splits=("eval",)
+    ),
     Panel("reward per criterion", ("rewards/*/mean",), "reward", label="{part}"),
     Panel("KL to the reference", ("kl",), "KL (nats per token)"),
     Panel("loss", ("loss",), "loss"),
@@ -230,9 +250,12 @@ def _draw_panel(axes: Any, panel: Panel, series: list[Series]) -> None:
     for index, name in enumerate(names):
         color = f"C{index}"
         label = _label(panel, name) if len(names) > 1 else None
-        for s in (s for s in series if s.name == name):
+        mine = [s for s in series if s.name == name]
+        trained = any(s.split != "eval" for s in mine)  # the legend names the training line, else the points
+        for s in mine:
             if s.split == "eval":
-                axes.plot(s.steps, s.values, color=color, linestyle=":", marker="o", markersize=5, label=None)
+                shown = None if trained else label
+                axes.plot(s.steps, s.values, color=color, linestyle=":", marker="o", markersize=5, label=shown)
                 finite = [(x, y) for x, y in zip(s.steps, s.values, strict=True) if math.isfinite(y)]
                 if finite:  # the latest evaluation, labelled with its value, inside the axes
                     axes.annotate(
@@ -246,7 +269,7 @@ def _draw_panel(axes: Any, panel: Panel, series: list[Series]) -> None:
                         bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
                     )
                 continue
-            weight = smoothing_weight(len(s.values))
+            weight = smoothing_weight(len(s.values)) if panel.smooth else 0.0
             if weight > 0:
                 axes.plot(s.steps, s.values, color=color, alpha=0.25, linewidth=0.8)
             axes.plot(s.steps, smooth(s.values, weight), color=color, linewidth=1.6, label=label)
@@ -276,7 +299,7 @@ def _label(panel: Panel, name: str) -> str:
     part = name
     for pattern in panel.metrics:
         if "*" in pattern and fnmatch.fnmatchcase(name, pattern):
-            head, _, tail = pattern.partition("*")
+            head, tail = pattern[: pattern.index("*")], pattern[pattern.rindex("*") + 1 :]
             part = name[len(head) : len(name) - len(tail)]
             break
     return panel.label.format(name=name, part=part)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -65,6 +65,14 @@ class DistContext:
         dist.all_reduce(values)
         values /= self.world_size
         return dict(zip(keys, values.tolist(), strict=True))
+
+    def gather(self, items: list[Any]) -> list[Any]:
+        """Every process's ``items`` (picklable), concatenated in rank order; this process's alone when single."""
+        if not self.enabled:
+            return list(items)
+        parts: list[Any] = [None] * self.world_size
+        dist.all_gather_object(parts, list(items))
+        return [item for part in parts for item in part]
 
     def check_in_sync(self, model: torch.nn.Module) -> None:
         """Raise if the processes' copies of ``model`` have drifted apart."""

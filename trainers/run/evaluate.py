@@ -21,6 +21,7 @@ import numpy as np
 
 from rlvr import envs
 from rlvr.trainers.rollout.engines import RolloutEngine, SamplingParams
+from rlvr.trainers.rollout.env_mixture import EnvRef, short_names
 from rlvr.trainers.rollout.episodes import Episode, PromptRenderer, collect_episodes
 
 __all__ = [
@@ -30,8 +31,10 @@ __all__ = [
     "chunk_sampling_seed",
     "eval_chunks",
     "evaluate",
+    "evaluate_envs",
     "evaluation_episodes",
     "held_out_metrics",
+    "mixture_metrics",
     "pass_at_k",
     "status_counts",
 ]
@@ -126,18 +129,22 @@ def evaluation_episodes(
     samples: int,
     temperature: float,
     seed: int,
+    options: dict[str, Any] | None = None,
 ) -> tuple[list[Episode], list[Episode]]:
     """One chunk's episodes: one greedy per seed, and ``samples`` per seed at ``temperature`` drawn with ``seed``.
+
+    ``options`` are the reset options of every task (a curriculum's level, say); None: none.
 
     Returns:
         ``(greedy, sampled)``: ``greedy[i]`` is task ``seeds[i]``'s; ``sampled[i * samples + j]`` its j-th sample.
     """
+    per_task = [options] * len(seeds)
     greedy_envs = [envs.make(env_id, **env_options) for _ in seeds]
-    greedy = collect_episodes(greedy_envs, seeds, engine, renderer, SamplingParams(max_new_tokens, temperature=0.0))
+    greedy_params = SamplingParams(max_new_tokens, temperature=0.0)
+    greedy = collect_episodes(greedy_envs, seeds, engine, renderer, greedy_params, per_task)
     sample_envs = [envs.make(env_id, **env_options) for _ in range(len(seeds) * samples)]
-    sampled = collect_episodes(
-        sample_envs, seeds, engine, renderer, SamplingParams(max_new_tokens, temperature=temperature, seed=seed)
-    )
+    sample_params = SamplingParams(max_new_tokens, temperature=temperature, seed=seed)
+    sampled = collect_episodes(sample_envs, seeds, engine, renderer, sample_params, per_task)
     return greedy, sampled
 
 
@@ -152,11 +159,13 @@ def evaluate(
     k: int = 4,
     temperature: float = 1.0,
     seed: int = 0,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, float]:
     """Held-out metrics for the engine's current policy.
 
     Args:
         env_id, env_options: the environment, as trained on.
+        options: reset options of every task (a curriculum's level); None: the env's own.
         engine, renderer: how completions are sampled and prompts tokenized.
         seeds: held-out env seeds, one task each.
         max_new_tokens: generation budget per turn.
@@ -181,7 +190,53 @@ def evaluate(
             samples=k,
             temperature=temperature,
             seed=chunk_sampling_seed(seed, index),
+            options=options,
         )
         greedy += [(e.status, e.reward) for e in chunk_greedy]
         sampled += [[e.status for e in chunk_sampled[i * k : (i + 1) * k]] for i in range(len(chunk))]
     return held_out_metrics(greedy, sampled, [k])
+
+
+def evaluate_envs(
+    refs: Sequence[EnvRef],
+    engine: RolloutEngine,
+    renderer: PromptRenderer,
+    seeds: Sequence[int],
+    *,
+    max_new_tokens: int,
+    k: int = 4,
+    temperature: float = 1.0,
+    seed: int = 0,
+) -> dict[str, float]:
+    """``evaluate`` on each env of ``refs``: one env's metrics as they are; a mixture's per env
+    (``env/<name>/accuracy``, ``/reward``, ``/pass@k``; ``short_names``) and as totals weighted
+    by the envs' weights under the plain names (``mixture_metrics``). Each env gets every seed."""
+    names = short_names(refs)
+    per_env = {
+        name: evaluate(
+            ref.id,
+            ref.options,
+            engine,
+            renderer,
+            seeds,
+            max_new_tokens=max_new_tokens,
+            k=k,
+            temperature=temperature,
+            seed=seed,
+        )
+        for name, ref in zip(names, refs, strict=True)
+    }
+    if len(per_env) == 1:
+        return next(iter(per_env.values()))
+    return mixture_metrics(per_env, {name: ref.weight for name, ref in zip(names, refs, strict=True)})
+
+
+def mixture_metrics(per_env: dict[str, dict[str, float]], weights: dict[str, float]) -> dict[str, float]:
+    """A mixture's held-out metrics: each env's under ``env/<label>/<name>``, and their totals weighted by
+    ``weights`` under the plain names (an env whose value is NaN is left out of that total)."""
+    metrics = {f"env/{label}/{name}": value for label, numbers in per_env.items() for name, value in numbers.items()}
+    for name in next(iter(per_env.values())):
+        pairs = [(numbers[name], weights[label]) for label, numbers in per_env.items() if not math.isnan(numbers[name])]
+        total = sum(weight for _, weight in pairs)
+        metrics[name] = sum(value * weight for value, weight in pairs) / total if pairs else math.nan
+    return metrics

@@ -124,7 +124,7 @@ def summarize_run(run_dir: str | os.PathLike[str]) -> RunSummary:
         path=path,
         status=run_status(path, steps_done, steps if isinstance(steps, int) else None),
         trainer=record.get("trainer"),
-        env=config.get("env"),
+        env=_env_name(config),
         model=config.get("model"),
         steps_done=steps_done,
         steps=steps if isinstance(steps, int) else None,
@@ -220,6 +220,14 @@ def plot_runs(summaries: Sequence[RunSummary], out_png: str | os.PathLike[str]) 
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, format="png", dpi=110)
     return out
+
+
+def _env_name(config: Mapping[str, Any]) -> str | None:
+    """The env the config trains on, or its mixture's ids joined with ``+``."""
+    mixture = config.get("mixture") or []
+    if mixture:
+        return " + ".join(str(entry.get("id")) if isinstance(entry, dict) else str(entry) for entry in mixture)
+    return config.get("env")
 
 
 def _tokens_per_second(train: Sequence[Mapping[str, Any]]) -> float | None:
