@@ -175,3 +175,28 @@ def test_generated_tasks_are_consistent(index, level):
     assert task.question == " ".join(
         [str(task.operands[0])] + [f"{op} {x}" for op, x in zip(task.operations, task.operands[1:], strict=True)]
     )
+
+
+def test_the_calculator_option_gives_tool_episodes_that_pass_gymnasiums_checker():
+    from gymnasium.utils.env_checker import check_env
+
+    env = envs.make("rlvr/Arithmetic-v0", tools=["calculator"])
+    text_env = env.unwrapped
+    assert text_env.config.max_turns == 4 and list(text_env.toolbox.tools) == ["calculator"]
+    check_env(text_env, skip_render_check=True)
+    _, info = env.reset(seed=0)
+    task = info["task"]
+    expression = " ".join(
+        str(part) for pair in zip(task.operands, [*task.operations, ""], strict=True) for part in pair
+    ).strip()
+    observation, *_ = env.step(
+        f'<tool_call>{{"name": "calculator", "arguments": {{"expression": "{expression}"}}}}</tool_call>'
+    )
+    assert observation == f"<tool_response>\n{task.answer}\n</tool_response>\n"
+    _, reward, terminated, _, _ = env.step(f"Final Answer: the final answer is {task.answer}. I hope it is correct.")
+    assert reward == 1.0 and terminated
+
+
+def test_a_tool_the_env_does_not_offer_is_a_config_error_naming_the_ones_it_does():
+    with pytest.raises(envs.ConfigError, match=r"rlvr/Arithmetic-v0: tools \['search'\] are not offered.*calculator"):
+        envs.make("rlvr/Arithmetic-v0", tools=["search"])

@@ -248,3 +248,56 @@ def test_feedback_that_would_overflow_the_context_ends_the_episode_at_that_turn(
     assert episode.turns == 1 and episode.done
     assert len(engine.calls) == 1  # the model was never asked to continue past its context
     assert episode.reward == 0.0
+
+
+class RawEngine:
+    """A rollout engine that returns given token ids, so a test controls exactly what was 'sampled'."""
+
+    def __init__(self, turns):
+        self.turns, self.calls = list(turns), []
+
+    def sample(self, prompts, params):
+        self.calls.append([list(p) for p in prompts])
+        tokens = self.turns.pop(0)
+        return [Completion(list(tokens), None, "stop") for _ in prompts]
+
+    def generate(self, prompts, params):
+        return [c.token_ids for c in self.sample(prompts, params)]
+
+    def update_weights(self, model):
+        pass
+
+
+TOOL_TEMPLATE = (
+    "{% if tools %}<tools>{% for t in tools %}{{ t['function']['name'] }}{% endfor %}</tools>\n{% endif %}"
+    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</{{ m['role'] }}>\n{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+
+
+def test_tool_turns_keep_the_sampled_tokens_verbatim_and_append_the_templates_tool_messages_masked():
+    _, tokenizer = build_tiny_model(seed=0)
+    tokenizer.chat_template = TOOL_TEMPLATE
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation", tools=["calculator"])
+    _, info = env.reset(seed=4)
+    answer = info["task"].answer
+    encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    eos = tokenizer.eos_token_id
+    call_ids = [*encode('<tool_call>{"name": "calculator", "arguments": {"expression": "2 + 2"}}</tool_call>'), eos]
+    # "<", "s", ">" as three character tokens: decoded and encoded again they would become the one token <s>
+    answer_ids = [*encode("<"), *encode("s"), *encode(">"), *encode(f" {answer}"), eos]
+    assert encode(tokenizer.decode(answer_ids[:3])) != answer_ids[:3]
+    engine = RawEngine([call_ids, answer_ids])
+    (episode,) = collect_episodes([env], [4], engine, PromptRenderer(tokenizer), SamplingParams(128))
+
+    generated = [t for t, trained in zip(episode.token_ids, episode.loss_mask, strict=True) if trained]
+    assert generated == call_ids + answer_ids  # exactly what was sampled, never rebuilt from text
+    prompt = engine.calls[0][0]
+    assert tokenizer.decode(prompt).startswith("<tools>calculator</tools>\n<user>")
+    second = engine.calls[1][0]
+    glue = second[len(prompt) + len(call_ids) :]
+    assert tokenizer.decode(glue) == "<tool>4</tool>\n<assistant>"  # the template's tool message, then the turn
+    assert episode.token_ids[: len(second)] == second and episode.loss_mask[
+        len(prompt) + len(call_ids) : len(second)
+    ] == [0] * len(glue)
+    assert episode.turns == 2 and episode.reward == 1.0 and episode.status == "ok"

@@ -51,6 +51,16 @@ def test_register_a_task_family_makes_the_env_by_name(after):
     assert prompt.startswith("Reverse the word") and env.step(info["task"].answer)[1] == 1.0
 
 
+def test_give_an_env_tools_makes_an_env_whose_tool_answers(after):
+    env = names_after(after, "tools=[lookup]")["env"]
+    _, info = env.reset(seed=0)
+    country = info["task"].question.split()[-1].rstrip("?")
+    call = f'<tool_call>{{"name": "lookup", "arguments": {{"country": "{country}"}}}}</tool_call>'
+    observation, *_ = env.step(call)
+    assert observation == f"<tool_response>\n{info['task'].answer}\n</tool_response>\n"
+    assert env.step(info["task"].answer)[1] == 1.0
+
+
 def test_run_model_written_code_gives_the_commented_results(after):
     names = names_after(after, "shared_pool()")
     assert names["pool"].run("print(input()[::-1])", stdin="abc").stdout == "cba\n"

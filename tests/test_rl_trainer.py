@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rlvr import envs
 from rlvr.trainers.algorithms.config import GRPOConfig, TrainerConfigError
 from rlvr.trainers.algorithms.grpo import GRPOTrainer, train_grpo
 from rlvr.trainers.run.metrics import read_metrics
@@ -264,5 +265,19 @@ def test_single_and_multi_turn_envs_mix_in_one_batch(tmp_path):
         assert set(by_env[single]) == {1} and max(by_env[multi]) == 2  # wrong first answers got a second turn
         batch = trainer.padded(episodes[:16])
         assert batch.loss_mask.shape[0] == 16
+    finally:
+        trainer.close()
+
+
+def test_a_curriculum_moves_any_env_whose_tasks_take_the_option(tmp_path):
+    schedule = [{"schedule": [[0, 1], [2, 4]]}]
+    trainer = GRPOTrainer(config(tmp_path, env="rlvr/Math-v0", env_options={}, curriculum=schedule))
+    try:
+        for step, level in ((0, 1), (2, 4)):
+            episodes = trainer.collect(step, trainer.engine)
+            assert {e.reset_options["level"] for e in episodes} == {level}
+            env = envs.make("rlvr/Math-v0")
+            expected = env.reset(seed=episodes[0].seed, options={"level": level})[0]
+            assert trainer.tokenizer.decode(episodes[0].token_ids[: episodes[0].loss_mask.index(1)]) == expected
     finally:
         trainer.close()

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from rlvr import envs
 from rlvr.trainers.algorithms.config import GRPOConfig
 from rlvr.trainers.algorithms.grpo import train_grpo
 from rlvr.trainers.cli.sample_sft import add_sample_arguments, add_sft_arguments, run_sample, run_sft
 from rlvr.trainers.models.logprobs import pad_batch
-from rlvr.trainers.models.policy import load_policy
+from rlvr.trainers.models.policy import build_tiny_model, load_policy
 from rlvr.trainers.pipelines.sample import SampleConfig, sample
 from rlvr.trainers.pipelines.sft import (
     SFTConfig,
@@ -190,3 +191,23 @@ def test_the_whole_pipeline_runs_on_the_files_each_step_writes(tmp_path, capsys)
     assert "held-out accuracy" in printed and "loss" in printed
     model, _ = load_policy(str(tmp_path / "sft" / "final"))
     assert model is not None
+
+
+def test_a_tool_env_cold_starts_on_worked_traces_rendered_as_rollouts_render_them():
+    from rlvr.trainers.pipelines.sft import worked_trace
+
+    _, tokenizer = build_tiny_model()
+    renderer = PromptRenderer(tokenizer)
+    env = envs.make("rlvr/Arithmetic-v0", template="equation", tools=["calculator"])
+    example = worked_trace(env, 3, renderer)
+    assert example is not None and example.encoded is not None
+    ids, mask = example.encoded
+    _, info = env.reset(seed=3)
+    task = info["task"]
+    trained = tokenizer.decode([t for t, m in zip(ids, mask, strict=True) if m])
+    call = f'<tool_call>{{"name": "calculator", "arguments": {{"expression": "{task.question}"}}}}</tool_call>'
+    assert trained == f"{call}</s> {task.answer}</s>"  # the call and the answer are learned ...
+    masked = tokenizer.decode([t for t, m in zip(ids, mask, strict=True) if not m])
+    assert f"<tool_response>\n{task.answer}\n</tool_response>" in masked  # ... the tool's real result is read
+    assert encode_example(renderer, example) == (ids, mask)
+    assert worked_trace(envs.make("rlvr/Arithmetic-v0"), 3, renderer) is None  # no tools: the plain example

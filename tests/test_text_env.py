@@ -1,5 +1,6 @@
 """TextEnv behaviour, on a small word-reversal family built here from real parts."""
 
+import json
 import random
 
 import pytest
@@ -16,6 +17,7 @@ from rlvr.envs.core.text_env import (
     rubric_key,
     step_batch,
 )
+from rlvr.envs.core.tools import Tool
 from rlvr.verifiers import AnswerFormat, Rubric, Score, Status
 
 
@@ -331,3 +333,79 @@ def test_episode_reward_applies_the_envs_rule_from_its_lowest_reward():
     assert env.episode_reward([0.5]) == 0.5
     assert env.episode_reward([-0.5, 0.5]) == 0.0  # -0.5 + (0.5 + 0.5) * 0.5
     assert make_env(max_turns=3).episode_reward([0.0, 1.0]) == 1.0  # the default rule: the last turn's
+
+
+# --- tools ------------------------------------------------------------------------------------------------------
+
+REVERSE = Tool(
+    name="reverse",
+    description="Reverse a word.",
+    parameters={"type": "object", "properties": {"word": {"type": "string"}}, "required": ["word"]},
+    function=lambda word: word[::-1],
+)
+
+
+def tool_env(**config) -> TextEnv:
+    config = {"tools": ("reverse",), "max_turns": 3, **config}
+    return TextEnv(FunctionSource(make_word), RUBRIC, TEMPLATE, EnvConfig(**config), tools={"reverse": REVERSE})
+
+
+def call(name: str, **arguments) -> str:
+    return f"<tool_call>{json.dumps({'name': name, 'arguments': arguments})}</tool_call>"
+
+
+def test_a_tool_call_is_run_and_its_result_is_the_next_observation():
+    env = tool_env()
+    prompt, info = env.reset(seed=3)
+    assert "<tools>" in prompt and info["tools"] == [REVERSE.schema()]
+    word = info["task"].question.split()[-1]
+    observation, reward, terminated, truncated, step_info = env.step(call("reverse", word=word))
+    assert observation == f"<tool_response>\n{word[::-1]}\n</tool_response>\n"
+    assert (reward, terminated, truncated, step_info["status"], step_info["score"]) == (
+        0.0,
+        False,
+        False,
+        "tool_call",
+        {},
+    )
+    assert step_info["messages"][-2:] == [
+        {"role": "assistant", "content": call("reverse", word=word)},
+        {"role": "tool", "name": "reverse", "content": word[::-1]},
+    ]
+    assert step_info["new_messages"] == 1 and step_info["tool_calls"] == [{"name": "reverse", "ok": True}]
+    _, reward, terminated, _, final = env.step(word[::-1])  # the answer, without a tool call, ends it
+    assert (reward, terminated, final["status"]) == (1.0, True, "ok")
+
+
+def test_a_malformed_call_or_bad_arguments_are_observations_not_crashes():
+    env = tool_env()
+    env.reset(seed=1)
+    observation, *_, info = env.step('<tool_call>{"name": "reverse", "arguments": </tool_call>')
+    assert "error: malformed tool call" in observation and info["status"] == "tool_call"
+    observation, *_ = env.step(call("reverse", letters="abc"))
+    assert "error: bad arguments for reverse" in observation
+
+
+def test_the_last_turn_is_judged_as_the_answer_even_with_a_tool_call():
+    env = tool_env(max_turns=2)
+    env.reset(seed=1)
+    env.step(call("reverse", word="abc"))
+    _, reward, terminated, truncated, info = env.step(call("reverse", word="abc"))
+    assert reward == 0.0 and info["status"] == "wrong" and (terminated or truncated)
+
+
+def test_step_batch_runs_tool_turns_and_judges_answers_as_step_does():
+    actions = [call("reverse", word="abc"), "wrong answer", call("nope")]
+    batched, single = [tool_env() for _ in actions], [tool_env() for _ in actions]
+    for env in (*batched, *single):
+        env.reset(seed=2)
+    stepped = [env.step(action) for env, action in zip(single, actions, strict=True)]
+    assert [r[:4] for r in step_batch(batched, actions)] == [r[:4] for r in stepped]
+    assert [r[4]["status"] for r in stepped] == ["tool_call", "wrong", "tool_call"]
+
+
+def test_tools_an_env_does_not_offer_or_without_a_turn_to_answer_are_refused():
+    with pytest.raises(ValueError, match=r"not offered by this env; it offers \['reverse'\]"):
+        tool_env(tools=("search",))
+    with pytest.raises(ValueError, match="max_turns >= 2"):
+        tool_env(max_turns=1)

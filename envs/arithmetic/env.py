@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rlvr.envs.arithmetic.calculator import CALCULATOR
 from rlvr.envs.core.registration import register
 from rlvr.envs.core.task import ProceduralSource, Task
 from rlvr.envs.core.templates import BOXED, FIREWORKS, PLAIN, R1, PromptTemplate
@@ -204,4 +205,5 @@ register(
     rubric=arithmetic_rubric,
     template=TEMPLATES,
     description="Integer arithmetic, exact answer; default 4-digit x 2-digit multiplication (Fireworks).",
+    tools=[CALCULATOR],
 )

@@ -32,6 +32,7 @@ from rlvr.envs.core.plugins import current_distribution, load_plugins, provider
 from rlvr.envs.core.task import DatasetSource, Task, TaskSource
 from rlvr.envs.core.templates import BUILTIN_TEMPLATES, PromptTemplate
 from rlvr.envs.core.text_env import EnvConfig, Feedback, TextEnv
+from rlvr.envs.core.tools import Tool
 from rlvr.verifiers.rubric import Rubric
 
 __all__ = ["ConfigError", "EnvEntry", "UnknownEnvError", "entry", "list_envs", "make", "register"]
@@ -59,6 +60,8 @@ class EnvEntry:
             when it was registered by an import (built-in, script, ``--import``).
         audit_exempt: gaming strategies of ``rlvr audit`` that do not apply
             to this env, each with the reason (strategy name -> reason).
+        tools: the tools the env offers, by name; the ``tools`` option picks
+            the ones an episode may call.
     """
 
     id: str
@@ -72,6 +75,7 @@ class EnvEntry:
     module: str = ""
     distribution: str | None = None
     audit_exempt: Mapping[str, str] = field(default_factory=dict)
+    tools: Mapping[str, Tool] = field(default_factory=dict)
 
     @property
     def default_template(self) -> PromptTemplate:
@@ -88,10 +92,16 @@ class EnvEntry:
         """A new ``TextEnv`` for this entry with the given options."""
         prompt = self._template(template)
         env_fields = {k: options.pop(k) for k in list(options) if k in EnvConfig.model_fields}
-        env_fields.setdefault("max_turns", self.max_turns)
+        # A tool call and the answer take a turn each: with tools, episodes get 4 turns unless told otherwise.
+        env_fields.setdefault("max_turns", max(self.max_turns, 4) if env_fields.get("tools") else self.max_turns)
         config = self._validate(lambda: EnvConfig(**env_fields))
         source = self._validate(lambda: self.make_source(**options))
-        return TextEnv(source, self.make_rubric(prompt), prompt, config, self.feedback, render_mode)
+        try:
+            return TextEnv(
+                source, self.make_rubric(prompt), prompt, config, self.feedback, render_mode, dict(self.tools)
+            )
+        except ValueError as error:
+            raise ConfigError(f"{self.id}: {error}") from None
 
     def _template(self, template: str | PromptTemplate | None) -> PromptTemplate:
         if template is None:
@@ -140,6 +150,7 @@ def register(
     feedback: Feedback | None = None,
     replace: bool = False,
     audit_exempt: Mapping[str, str] | None = None,
+    tools: Sequence[Tool] = (),
 ) -> EnvEntry:
     """Register a task family under ``id`` (also in gymnasium's registry).
 
@@ -160,6 +171,9 @@ def register(
         audit_exempt: ``rlvr audit`` strategies that do not apply to this
             family, with the reason for each (``{"prompt echo": "the task is
             to repeat the prompt"}``); the audit reports them as exempt.
+        tools: the tools (``rlvr.envs.core.tools.Tool``) the env offers; an
+            episode may call those its ``tools`` option names
+            (``make(id, tools=["calculator"])``).
 
     Returns:
         The registry entry. It records the calling module, and the plugin's
@@ -184,6 +198,7 @@ def register(
         module=str(sys._getframe(1).f_globals.get("__name__", "")),
         distribution=current_distribution(),
         audit_exempt=dict(audit_exempt or {}),
+        tools={tool.name: tool for tool in tools},
     )
     _REGISTRY[id] = entry_
     if replace:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rlvr.envs.core.spaces import UnicodeText
 from rlvr.envs.core.task import Task, TaskSource
 from rlvr.envs.core.templates import PromptTemplate
+from rlvr.envs.core.tools import Tool, ToolBox, tool_instructions
 from rlvr.verifiers.rubric import Rubric, RubricResult
 from rlvr.verifiers.score import Status
 
@@ -68,6 +69,16 @@ class EnvConfig(BaseModel):
             "Never the sum, which would pay more for solving at a later turn than at the first."
         ),
     )
+    tools: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Tools the model may call, by name (among those the env offers). A completion with tool calls gets "
+            "their results as the next observation; one without ends the episode and is judged."
+        ),
+    )
+    max_tool_calls: int = Field(8, ge=1, description="Tool calls per episode; later ones get an error result.")
+    max_tool_output_chars: int = Field(2000, ge=1, description="Longest tool result the model reads; longer is cut.")
+    tool_timeout: float = Field(5.0, gt=0, description="Seconds a tool call may take; a slower one is an error result.")
     turn_discount: float = Field(
         0.9,
         gt=0.0,
@@ -136,6 +147,7 @@ class TextEnv(gym.Env[str, str]):
             episode; only consulted when ``config.max_turns > 1``
             (default: ``retry_feedback``).
         render_mode: None or ``"ansi"`` (the conversation as text).
+        tools: the tools the env offers, by name; ``config.tools`` picks the ones the model may call.
 
     ``reset(seed=..., options=...)`` returns ``(prompt, info)``; ``info`` holds
     ``task`` (the task record), ``messages`` (chat rendering) and ``index``.
@@ -154,6 +166,15 @@ class TextEnv(gym.Env[str, str]):
     ``config.turn_discount`` per extra turn. It stays in ``reward_range`` and a
     later solve never earns more than an earlier one; trainers take it rather
     than summing the turns.
+
+    Tools (``config.tools``): the prompt text lists them (``tool_instructions``;
+    ``info["tools"]`` holds their schemas, for a chat template's ``tools``). A
+    completion that calls tools, with a turn left for the answer, is a tool turn
+    (``tool_turn``): the calls are run (``ToolBox``) and their results are the
+    next observation (``<tool_response>`` blocks; ``tool`` messages), with
+    status ``tool_call``, no criterion scores and the lowest reward, which the
+    episode's reward rule passes over. A completion without tool calls is the
+    answer: the rubric judges it and the episode ends.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012  (gymnasium's own convention)
@@ -166,6 +187,7 @@ class TextEnv(gym.Env[str, str]):
         config: EnvConfig | None = None,
         feedback: Feedback | None = None,
         render_mode: str | None = None,
+        tools: dict[str, Tool] | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
@@ -177,6 +199,7 @@ class TextEnv(gym.Env[str, str]):
         self.render_mode = render_mode
         self.observation_space = UnicodeText(self.config.max_prompt_chars)
         self.action_space = UnicodeText(self.config.max_completion_chars)
+        self.toolbox = self._toolbox(tools or {})
         self.task: Task | None = None
         self._messages: list[dict[str, str]] = []
         self._turn = 0
@@ -215,12 +238,55 @@ class TextEnv(gym.Env[str, str]):
         self._messages = self.template.render_messages(self.task)
         self._turn = 0
         self._done = False
-        info = {"task": self.task, "messages": _copy_messages(self._messages), "index": index}
+        info: dict[str, Any] = {"task": self.task, "messages": _copy_messages(self._messages), "index": index}
+        if self.toolbox is not None:
+            self.toolbox.reset()
+            prompt = f"{prompt}\n\n{tool_instructions(list(self.toolbox.tools.values()))}"
+            info["tools"] = self.toolbox.schemas()
         return prompt, info
 
     def step(self, action: str) -> tuple[str, float | None, bool, bool, dict[str, Any]]:  # type: ignore[override]
         task = self.check_step(action)
+        calls = self.tool_turn(action)
+        if calls is not None:
+            return self.use_tools(action, calls)
         return self.advance(action, self.rubric.score(action, task))
+
+    def tool_turn(self, action: str) -> Any | None:
+        """The tool calls of ``action`` (a ``ToolCallParse``) if it is a tool turn, else None.
+
+        A tool turn: the env has tools, a turn is left for the answer after this one, and
+        ``action`` holds tool calls or attempts at them (a malformed call is answered with its error).
+        """
+        if self.toolbox is None or self._turn + 1 >= self.config.max_turns:
+            return None
+        from rlvr.verifiers.tool_calls import parse_tool_calls  # the 'tools' extra
+
+        parsed = parse_tool_calls(action)
+        return parsed if parsed.calls or parsed.error_count else None
+
+    def use_tools(self, action: str, parsed: Any) -> tuple[str, float | None, bool, bool, dict[str, Any]]:
+        """Run a tool turn's calls (``tool_turn``); their results are the next observation."""
+        self.check_step(action)
+        assert self.toolbox is not None
+        self._turn += 1
+        results = [(error, False) for error in (f"error: malformed tool call: {e}" for e in parsed.errors)]
+        results += [(result.content, result.ok) for result in self.toolbox.run(parsed.calls)]
+        names = ["(malformed)"] * len(parsed.errors) + [call.name for call in parsed.calls]
+        self._messages.append({"role": "assistant", "content": action})
+        for name, (content, _) in zip(names, results, strict=True):
+            self._messages.append({"role": "tool", "name": name, "content": content})
+        observation = "".join(f"<tool_response>\n{content}\n</tool_response>\n" for content, _ in results)
+        info = {
+            "score": {},
+            "status": "tool_call",
+            "turn": self._turn,
+            "messages": _copy_messages(self._messages),
+            "new_messages": len(results),
+            "tool_calls": [{"name": name, "ok": ok} for name, (_, ok) in zip(names, results, strict=True)],
+            "tools": self.toolbox.schemas(),
+        }
+        return observation, self.reward_range[0], False, False, info
 
     def check_step(self, action: object) -> Task:
         """The task being answered; an error when no episode is running or ``action`` is not text."""
@@ -250,6 +316,22 @@ class TextEnv(gym.Env[str, str]):
             "messages": _copy_messages(self._messages),
         }
         return observation, result.reward, terminated, truncated, info
+
+    def _toolbox(self, offered: dict[str, Tool]) -> ToolBox | None:
+        """The tools ``config.tools`` picks from ``offered``; None without tools."""
+        if not self.config.tools:
+            return None
+        unknown = sorted(set(self.config.tools) - set(offered))
+        if unknown:
+            raise ValueError(f"tools {unknown} are not offered by this env; it offers {sorted(offered) or 'none'}")
+        if self.config.max_turns < 2:
+            raise ValueError("tools need max_turns >= 2: a turn to call them and one to answer")
+        return ToolBox(
+            {name: offered[name] for name in self.config.tools},
+            max_calls=self.config.max_tool_calls,
+            max_output_chars=self.config.max_tool_output_chars,
+            timeout=self.config.tool_timeout,
+        )
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -283,15 +365,20 @@ def step_batch(
         raise ValueError(f"{len(actions)} actions for {len(envs)} envs")
     texts = [_text_env(env) for env in envs]
     tasks = [text.check_step(action) for text, action in zip(texts, actions, strict=True)]
+    tool_turns = {i: calls for i, text in enumerate(texts) if (calls := text.tool_turn(actions[i])) is not None}
     groups: dict[Hashable, list[int]] = {}
     for index, env in enumerate(envs):
-        groups.setdefault(rubric_key(env), []).append(index)
+        if index not in tool_turns:  # a tool turn is not judged: its calls are run
+            groups.setdefault(rubric_key(env), []).append(index)
     results: dict[int, RubricResult] = {}
     for indices in groups.values():
         rubric = texts[indices[0]].rubric
         scored = rubric.score_batch([actions[i] for i in indices], [tasks[i] for i in indices])
         results.update(zip(indices, scored, strict=True))
-    return [text.advance(action, results[i]) for i, (text, action) in enumerate(zip(texts, actions, strict=True))]
+    return [
+        text.use_tools(action, tool_turns[i]) if i in tool_turns else text.advance(action, results[i])
+        for i, (text, action) in enumerate(zip(texts, actions, strict=True))
+    ]
 
 
 def rubric_key(env: gym.Env) -> Hashable:

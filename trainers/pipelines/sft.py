@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import torch
@@ -33,11 +33,13 @@ from pydantic import ConfigDict, Field
 
 from rlvr import envs
 from rlvr.envs.core.plugins import EnvModules
+from rlvr.envs.core.tools import call_text
 from rlvr.trainers.algorithms.config import TrainerConfig
 from rlvr.trainers.models.logprobs import TokenBatch, pad_batch, token_logprobs
 from rlvr.trainers.rollout.curriculum import curriculum_env
+from rlvr.trainers.rollout.engines import Completion, SamplingParams
 from rlvr.trainers.rollout.env_mixture import short_names
-from rlvr.trainers.rollout.episodes import PromptRenderer
+from rlvr.trainers.rollout.episodes import PromptRenderer, collect_episodes
 from rlvr.verifiers.extract import AnswerFormat
 
 __all__ = [
@@ -68,11 +70,14 @@ class SFTExample(NamedTuple):
         messages: the prompt as chat messages (used with a chat template);
             ``[{"role": ..., "content": ...}]``, without the answer.
         completion: the text the model learns to write after the prompt.
+        encoded: ``(token ids, loss mask)`` already rendered (a multi-turn trace, ``worked_trace``);
+            when given, the other fields are descriptive only.
     """
 
     prompt: str
     messages: list[dict[str, str]]
     completion: str
+    encoded: tuple[list[int], list[int]] | None = None
 
 
 class SFTInputError(ValueError):
@@ -97,6 +102,8 @@ def encode_example(renderer: PromptRenderer, example: SFTExample) -> tuple[list[
     the chat template over ``messages``, or ``prompt`` as text), so SFT trains on
     exactly the contexts the policy is sampled in.
     """
+    if example.encoded is not None:
+        return example.encoded
     tokenizer = renderer.tokenizer
     prompt_ids = renderer.prompt(example.prompt, example.messages)
     completion_ids = [*tokenizer(example.completion, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
@@ -176,6 +183,36 @@ def worked_example(env: Any, seed: int, options: dict[str, Any] | None = None) -
     return prompt, info["messages"], template.answer_completion(answer)
 
 
+def worked_trace(
+    env: Any, seed: int, renderer: PromptRenderer, options: dict[str, Any] | None = None
+) -> SFTExample | None:
+    """A worked tool-using episode for the task of ``seed``, rendered as a rollout renders it; None if the env's
+    tools have no worked call (``Tool.example``).
+
+    The trace calls the first tool that has one, reads its real result from the env, then answers with
+    the reference answer: ``(token ids, loss mask)`` with the tool results and chat glue masked out, built
+    by ``collect_episodes`` so the cold start trains on exactly the contexts of the rollouts.
+    """
+    toolbox = env.unwrapped.toolbox
+    tool = next((t for t in toolbox.tools.values() if t.example is not None), None) if toolbox else None
+    if tool is None:
+        return None
+    assert tool.example is not None
+    _, info = env.reset(seed=seed, options=options)
+    call = call_text(tool.name, tool.example(info["task"]))
+    prompt, messages, answer = worked_example(env, seed, options)
+    tokenizer = renderer.tokenizer
+    replies = [call, answer]
+
+    class Replay:  # "samples" the worked replies, so the trace is built as any rollout is
+        def sample(self, prompts: list[list[int]], params: SamplingParams) -> list[Completion]:
+            tokens = [*tokenizer(replies.pop(0), add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
+            return [Completion(tokens, None, "stop") for _ in prompts]
+
+    (episode,) = collect_episodes([env], [seed], cast(Any, Replay()), renderer, SamplingParams(1), [options])
+    return SFTExample(prompt, messages, f"{call} ... {answer}", (episode.token_ids, episode.loss_mask))
+
+
 def cold_start(model: Any, tokenizer: Any, config: TrainerConfig, progress: bool = True) -> list[float]:
     """Fine-tune ``model`` in place for ``config.sft_steps`` steps on the env's worked examples.
 
@@ -194,18 +231,24 @@ def cold_start(model: Any, tokenizer: Any, config: TrainerConfig, progress: bool
     env_rng = np.random.default_rng([config.seed, 5, 8])  # apart, so a single env draws the seeds it always did
     shares = np.array([ref.weight for ref in refs]) / sum(ref.weight for ref in refs)
 
+    renderer = PromptRenderer(tokenizer, config.use_chat_template)
+
+    def example(env: Any, seed: int, options: dict[str, Any] | None) -> SFTExample:
+        """A worked tool-using trace where the env's tools have one, else the worked answer."""
+        trace = worked_trace(env, seed, renderer, options)
+        return trace if trace is not None else SFTExample(*worked_example(env, seed, options))
+
     def batches() -> Iterator[list[SFTExample]]:
         for _ in range(config.sft_steps):
             seeds = rng.integers(0, 2**31, config.cold_start_batch_size)
             picks = env_rng.choice(len(refs), size=len(seeds), p=shares) if len(refs) > 1 else [0] * len(seeds)
             yield [
-                SFTExample(*worked_example(pool[pick], int(seed), starts[pick] or None))
-                for pick, seed in zip(picks, seeds, strict=True)
+                example(pool[pick], int(seed), starts[pick] or None) for pick, seed in zip(picks, seeds, strict=True)
             ]
 
     return fit(
         model,
-        PromptRenderer(tokenizer, config.use_chat_template),
+        renderer,
         batches(),
         learning_rate=config.cold_start_learning_rate,
         steps=config.sft_steps,

@@ -118,23 +118,43 @@ class PromptRenderer:
         self.reserve = reserve
         self.source = source
 
-    def prompt(self, text: str, messages: list[dict[str, str]], source: str | None = None) -> list[int]:
-        """Token ids of the first prompt: the chat rendering of ``messages``, or ``text``.
+    def prompt(
+        self,
+        text: str,
+        messages: list[dict[str, str]],
+        source: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> list[int]:
+        """Token ids of the first prompt: the chat rendering of ``messages`` (with ``tools`` for the template
+        to list), or ``text`` (which lists them itself).
 
         ``source`` names the env in the error of a prompt too long (default: the renderer's ``source``).
         """
         if self.chat:
-            ids = _ids(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
+            rendered = self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=True, **_tools(tools)
+            )
+            ids = _ids(rendered)
         else:
             ids = list(self.tokenizer(text)["input_ids"])
         self.check_fits(len(ids), "a prompt", source)
         return ids
 
-    def feedback(self, text: str, messages: list[dict[str, str]]) -> list[int]:
-        """Token ids that append the env's feedback (the last of ``messages``) to the context."""
+    def feedback(
+        self, text: str, messages: list[dict[str, str]], new: int = 1, tools: list[dict[str, Any]] | None = None
+    ) -> list[int]:
+        """Token ids that append the env's reply (the last ``new`` of ``messages``: feedback, tool results)
+        to the context, up to the next assistant turn.
+
+        With a chat template they are the text the template adds for those messages (rendered with
+        and without them, the difference); without one, ``text`` between newlines. Either way they
+        are tokenized on their own and appended: what the model generated is never re-tokenized.
+        """
         if self.chat:
-            before = self.tokenizer.apply_chat_template(messages[:-1], tokenize=False)
-            after = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            before = self.tokenizer.apply_chat_template(messages[:-new], tokenize=False, **_tools(tools))
+            after = self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=False, **_tools(tools)
+            )
             suffix = after[len(before) :] if after.startswith(before) else after
             return list(self.tokenizer(suffix, add_special_tokens=False)["input_ids"])
         return list(self.tokenizer("\n" + text + "\n", add_special_tokens=False)["input_ids"])
@@ -152,6 +172,11 @@ class PromptRenderer:
             f"{tokens + self.reserve} positions, but the model sees {self.context}. Use a model with a longer "
             "context, a smaller max_new_tokens, or env options that give shorter prompts"
         )
+
+
+def _tools(tools: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """``apply_chat_template``'s ``tools`` keyword, given only when there are tools."""
+    return {"tools": tools} if tools else {}
 
 
 def _ids(rendered: Any) -> list[int]:
@@ -195,7 +220,8 @@ def collect_episodes(
         reset_options = dict((options[group] if options is not None else None) or {})
         text, info = env.reset(seed=int(seeds[group]), options=reset_options or None)
         if group not in prompt_ids:
-            prompt_ids[group] = renderer.prompt(text, info["messages"], env.spec.id if env.spec else None)
+            source = env.spec.id if env.spec else None
+            prompt_ids[group] = renderer.prompt(text, info["messages"], source, info.get("tools"))
         ids = list(prompt_ids[group])
         logprobs = [0.0] * len(ids) if params.logprobs else None
         episodes.append(
@@ -244,7 +270,7 @@ def _record(
     if terminated or truncated:
         episode.done = True
         return
-    feedback = renderer.feedback(observation, info["messages"])
+    feedback = renderer.feedback(observation, info["messages"], info.get("new_messages", 1), info.get("tools"))
     if not renderer.fits(len(episode.token_ids) + len(feedback)):
         episode.done = True  # no room for another turn: the episode ends here, as a time limit would end it
         return
