@@ -301,3 +301,39 @@ def test_tool_turns_keep_the_sampled_tokens_verbatim_and_append_the_templates_to
         len(prompt) + len(call_ids) : len(second)
     ] == [0] * len(glue)
     assert episode.turns == 2 and episode.reward == 1.0 and episode.status == "ok"
+
+
+CLOSING_TEMPLATE = (  # each turn closes with the end-of-turn token and a newline, as ChatML's <|im_end|>\n
+    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>\n{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+
+
+def test_the_tokens_of_a_tool_episode_are_the_templates_rendering_of_the_whole_conversation():
+    _, tokenizer = build_tiny_model(seed=0)
+    tokenizer.chat_template = CLOSING_TEMPLATE
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation", tools=["calculator"])
+    _, info = env.reset(seed=4)
+    encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    eos = tokenizer.eos_token_id
+    call_ids = [*encode('<tool_call>{"name": "calculator", "arguments": {"expression": "2 + 2"}}</tool_call>'), eos]
+    engine = RawEngine([call_ids, [*encode(f" {info['task'].answer}"), eos]])
+    (episode,) = collect_episodes([env], [4], engine, PromptRenderer(tokenizer), SamplingParams(128))
+    conversation = tokenizer.apply_chat_template(env.unwrapped._messages, tokenize=False)
+    # the newline the template writes after the sampled end-of-turn token is glue, masked out
+    assert tokenizer.decode(episode.token_ids) == conversation.removesuffix("\n")
+    glue = engine.calls[1][0][len(engine.calls[0][0]) + len(call_ids) :]
+    assert tokenizer.decode(glue) == "\n<tool>4</s>\n<assistant>"
+
+
+def test_a_turn_cut_at_the_budget_gets_the_templates_whole_closing_before_the_reply():
+    _, tokenizer = build_tiny_model(seed=0)
+    tokenizer.chat_template = CLOSING_TEMPLATE
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation", tools=["calculator"])
+    _, info = env.reset(seed=4)
+    encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    cut = encode('<tool_call>{"name": "calculator", "arguments": {"expression": "2 + 2"}}</tool_call>')  # no EOS
+    engine = RawEngine([cut, [*encode(f" {info['task'].answer}"), tokenizer.eos_token_id]])
+    collect_episodes([env], [4], engine, PromptRenderer(tokenizer), SamplingParams(128))
+    glue = engine.calls[1][0][len(engine.calls[0][0]) + len(cut) :]
+    assert tokenizer.decode(glue) == "</s>\n<tool>4</s>\n<assistant>"

@@ -141,14 +141,22 @@ class PromptRenderer:
         return ids
 
     def feedback(
-        self, text: str, messages: list[dict[str, str]], new: int = 1, tools: list[dict[str, Any]] | None = None
+        self,
+        text: str,
+        messages: list[dict[str, str]],
+        new: int = 1,
+        tools: list[dict[str, Any]] | None = None,
+        closed: bool = True,
     ) -> list[int]:
         """Token ids that append the env's reply (the last ``new`` of ``messages``: feedback, tool results)
         to the context, up to the next assistant turn.
 
-        With a chat template they are the text the template adds for those messages (rendered with
-        and without them, the difference); without one, ``text`` between newlines. Either way they
-        are tokenized on their own and appended: what the model generated is never re-tokenized.
+        With a chat template they are what the template writes after the model's last turn: the rest
+        of that turn's closing text (``closed``: the model's tokens ended with the end-of-turn token,
+        so only what the template puts after it, such as a newline, is added; otherwise the whole
+        closing text), then the reply's messages and the next turn's opening. Without one, ``text``
+        between newlines. Either way they are tokenized on their own and appended: what the model
+        generated is never re-tokenized.
         """
         if self.chat:
             before = self.tokenizer.apply_chat_template(messages[:-new], tokenize=False, **_tools(tools))
@@ -156,8 +164,28 @@ class PromptRenderer:
                 messages, add_generation_prompt=True, tokenize=False, **_tools(tools)
             )
             suffix = after[len(before) :] if after.startswith(before) else after
-            return list(self.tokenizer(suffix, add_special_tokens=False)["input_ids"])
+            closing = self._turn_closing(before, messages[-new - 1] if len(messages) > new else None, closed)
+            return list(self.tokenizer(closing + suffix, add_special_tokens=False)["input_ids"])
         return list(self.tokenizer("\n" + text + "\n", add_special_tokens=False)["input_ids"])
+
+    def _turn_closing(self, rendered: str, turn: dict[str, str] | None, closed: bool) -> str:
+        """The text a chat template writes after an assistant turn's content that the model's tokens lack.
+
+        ``rendered`` ends with the assistant ``turn``. When the model ended its turn with the end-of-turn
+        token and the template's closing text starts with it, the rest (``"\\n"`` after ``<|im_end|>``);
+        when it did not end the turn itself, the whole closing text; "" when the template's closing cannot
+        be told from its rendering.
+        """
+        if turn is None or turn.get("role") != "assistant" or not turn.get("content"):
+            return ""
+        at = rendered.rfind(turn["content"])
+        if at < 0:
+            return ""
+        closing = rendered[at + len(turn["content"]) :]
+        if not closed:
+            return closing
+        eos = self.tokenizer.eos_token
+        return closing[len(eos) :] if eos and closing.startswith(eos) else ""
 
     def fits(self, tokens: int) -> bool:
         """Whether a context of ``tokens`` leaves ``reserve`` positions for the completion."""
@@ -270,7 +298,9 @@ def _record(
     if terminated or truncated:
         episode.done = True
         return
-    feedback = renderer.feedback(observation, info["messages"], info.get("new_messages", 1), info.get("tools"))
+    eos = renderer.tokenizer.eos_token_id
+    closed = bool(tokens) and tokens[-1] == eos  # the model ended its turn itself
+    feedback = renderer.feedback(observation, info["messages"], info.get("new_messages", 1), info.get("tools"), closed)
     if not renderer.fits(len(episode.token_ids) + len(feedback)):
         episode.done = True  # no room for another turn: the episode ends here, as a time limit would end it
         return
