@@ -200,6 +200,7 @@ class TextEnv(gym.Env[str, str]):
         self.observation_space = UnicodeText(self.config.max_prompt_chars)
         self.action_space = UnicodeText(self.config.max_completion_chars)
         self.toolbox = self._toolbox(tools or {})
+        self._tool_text = tool_instructions(list(self.toolbox.tools.values())) if self.toolbox else ""
         self.task: Task | None = None
         self._messages: list[dict[str, str]] = []
         self._turn = 0
@@ -241,7 +242,7 @@ class TextEnv(gym.Env[str, str]):
         info: dict[str, Any] = {"task": self.task, "messages": _copy_messages(self._messages), "index": index}
         if self.toolbox is not None:
             self.toolbox.reset()
-            prompt = f"{prompt}\n\n{tool_instructions(list(self.toolbox.tools.values()))}"
+            prompt = f"{prompt}\n\n{self._tool_text}"
             info["tools"] = self.toolbox.schemas()
         return prompt, info
 

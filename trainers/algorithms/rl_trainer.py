@@ -39,7 +39,7 @@ from rlvr import envs
 from rlvr.envs.core.text_env import TextEnv
 from rlvr.trainers.algorithms.config import TrainerConfig, TrainerConfigError
 from rlvr.trainers.models.logprobs import TokenBatch, pad_batch, token_logprobs
-from rlvr.trainers.models.policy import context_length, load_policy, resolve_device, save_policy
+from rlvr.trainers.models.policy import load_policy, resolve_device, save_policy
 from rlvr.trainers.pipelines.sft import cold_start
 from rlvr.trainers.rollout.async_rollouts import BackgroundRollouts, Rollout
 from rlvr.trainers.rollout.curriculum import Curriculum, CurriculumState, curriculum_env, prompt_values
@@ -165,12 +165,8 @@ class RLTrainer:
             self.train_model = self.policy
         else:
             self.train_model = self.dist.wrap(self.policy, self.device)  # DDP when multi-process
-        self.renderer = PromptRenderer(
-            self.tokenizer,
-            config.use_chat_template,
-            context=context_length(self.policy, self.tokenizer),
-            reserve=config.max_new_tokens,
-            source=config.env_name,
+        self.renderer = PromptRenderer.for_model(
+            self.policy, self.tokenizer, config.use_chat_template, config.max_new_tokens, config.env_name
         )
         self.engine = make_engine(
             config.engine, self.policy, self.tokenizer, str(self._base_path()), synced=config.fsdp

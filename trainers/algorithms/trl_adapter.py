@@ -67,7 +67,7 @@ from rlvr.envs.core.text_env import TextEnv
 from rlvr.envs.data.export import reward_function, to_dataset
 from rlvr.trainers.algorithms.config import GRPOConfig, TrainerConfigError
 from rlvr.trainers.algorithms.grpo import GRPOResult
-from rlvr.trainers.models.policy import context_length, load_policy, save_policy
+from rlvr.trainers.models.policy import load_policy, save_policy
 from rlvr.trainers.pipelines.sft import cold_start
 from rlvr.trainers.rollout.engines import make_engine
 from rlvr.trainers.rollout.env_mixture import draw_envs, short_names
@@ -121,15 +121,15 @@ def train_trl(config: GRPOConfig) -> GRPOResult:
     try:
         if config.overwrite:
             clear_run(output_dir)
-        resumed = _check_resume(config, output_dir)
-        write_run_record(output_dir, "trl", config.model_dump(mode="json"), resumed=resumed)
-        return _train(config, output_dir)
+        checkpoint = _check_resume(config, output_dir)
+        write_run_record(output_dir, "trl", config.model_dump(mode="json"), resumed=checkpoint is not None)
+        return _train(config, output_dir, checkpoint)
     finally:
         lock.release()
 
 
-def _check_resume(config: GRPOConfig, output_dir: Path) -> bool:
-    """Whether this run resumes a TRL checkpoint in ``output_dir``; refuses one of another run.
+def _check_resume(config: GRPOConfig, output_dir: Path) -> str | None:
+    """The TRL checkpoint in ``output_dir`` this run resumes (None: it starts afresh); refuses one of another run.
 
     TRL's checkpoints carry no config of ours, so the run is known by ``run.json``: another
     trainer or a differing field outside ``RESUMABLE_FIELDS`` is refused as the ``grpo``
@@ -139,35 +139,29 @@ def _check_resume(config: GRPOConfig, output_dir: Path) -> bool:
 
     checkpoint = get_last_checkpoint(str(output_dir)) if config.resume else None
     if checkpoint is None:
-        return False
+        return None
     saved = read_run_record(output_dir)
     if saved is None:
-        return True  # checkpoints from before run.json: nothing to compare them with
+        return checkpoint  # checkpoints from before run.json: nothing to compare them with
     current = config.model_dump(mode="json")
     if conflict := resume_conflict(output_dir, saved.get("trainer", "trl"), "trl", saved["config"], current):
         raise TRLConfigError(conflict)
     if changes := resumable_changes(saved["config"], current):
         record_resume(output_dir, int(Path(checkpoint).name.rsplit("-", 1)[-1]), changes)
-    return True
+    return checkpoint
 
 
-def _train(config: GRPOConfig, output_dir: Path) -> GRPOResult:
-    """``train_trl`` once the run directory is held."""
-    from transformers.trainer_utils import get_last_checkpoint
+def _train(config: GRPOConfig, output_dir: Path, checkpoint: str | None) -> GRPOResult:
+    """``train_trl`` once the run directory is held, resuming ``checkpoint`` (``_check_resume``) if any."""
     from trl import GRPOTrainer
 
     model, tokenizer = _prepare_policy(config, output_dir)
-    renderer = PromptRenderer(
-        tokenizer,
-        config.use_chat_template,
-        context=context_length(model, tokenizer),
-        reserve=config.max_new_tokens,
-        source=config.env_name,
+    renderer = PromptRenderer.for_model(
+        model, tokenizer, config.use_chat_template, config.max_new_tokens, config.env_name
     )
 
     dataset, reward = env_data(config, chat=renderer.chat)
 
-    checkpoint = get_last_checkpoint(str(output_dir)) if config.resume and output_dir.exists() else None
     # Started afresh, the directory's earlier lines go: a restart before the first checkpoint does not log twice.
     resume_step = int(Path(checkpoint).name.rsplit("-", 1)[-1]) if checkpoint else -1
     log = MetricsLogger(output_dir, tensorboard=config.tensorboard, resume_step=resume_step)

@@ -46,6 +46,7 @@ from rlvr.trainers.run.evaluate import (
     chunk_sampling_seed,
     eval_chunks,
     held_out_metrics,
+    mixture_metrics,
     status_counts,
 )
 from rlvr.verifiers.openai_endpoint import OpenAIEndpoint, Request
@@ -260,11 +261,12 @@ def _summary(config: EvalConfig, done: dict[tuple[str, int, Any], dict[str, Any]
         numbers["status_samples"] = status_counts([row["status"] for rows in sampled for row in rows])
         numbers["weight"] = ref.weight
         per_env[ref.label] = numbers
-    metric_names = ["accuracy", "reward", *(f"pass@{k}" for k in config.ks)]
-    total: dict[str, Any] = {}
-    for name in metric_names:
-        pairs = [(n[name], n["weight"]) for n in per_env.values() if not math.isnan(n[name])]
-        total[name] = float(np.average([v for v, _ in pairs], weights=[w for _, w in pairs])) if pairs else math.nan
+    rates = {
+        label: {name: n[name] for name in ("accuracy", "reward", *(f"pass@{k}" for k in config.ks))}
+        for label, n in per_env.items()
+    }
+    weighted = mixture_metrics(rates, {label: n["weight"] for label, n in per_env.items()})
+    total: dict[str, Any] = {name: value for name, value in weighted.items() if not name.startswith("env/")}
     total["tasks"] = len(seeds) * len(config.env)
     total["failed"] = sum(n["failed"] for n in per_env.values())
     source = config.endpoint or "local"
@@ -280,19 +282,17 @@ def _number(value: Any) -> str:
 
 def _local_runner(config: EvalConfig) -> ChunkRunner:
     """Chunks run by a model loaded here, through the trainers' own evaluation episodes."""
-    from rlvr.trainers.models.policy import context_length, load_policy, resolve_device
+    from rlvr.trainers.models.policy import load_policy, resolve_device
     from rlvr.trainers.rollout.engines import make_engine
     from rlvr.trainers.rollout.episodes import PromptRenderer
     from rlvr.trainers.run.evaluate import evaluation_episodes
 
     model, tokenizer = load_policy(config.model, device=resolve_device(config.device), seed=config.seed)
     engine = make_engine("hf", model, tokenizer)
-    context = context_length(model, tokenizer)
+    # One renderer for every env: a prompt too long is named by its env's id (collect_episodes passes it).
+    renderer = PromptRenderer.for_model(model, tokenizer, config.use_chat_template, config.max_new_tokens)
 
     def run(ref: EnvRef, seeds: list[int], seed: int) -> list[dict[str, Any]]:
-        renderer = PromptRenderer(
-            tokenizer, config.use_chat_template, context=context, reserve=config.max_new_tokens, source=ref.id
-        )
         greedy, sampled = evaluation_episodes(
             ref.id,
             ref.options,

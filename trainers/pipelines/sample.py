@@ -244,7 +244,7 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
     """
     from tqdm.auto import tqdm
 
-    from rlvr.trainers.models.policy import context_length, load_policy, resolve_device
+    from rlvr.trainers.models.policy import load_policy, resolve_device
 
     checks = checks or AcceptanceChecks()
     envs.import_modules(config.imports)
@@ -254,12 +254,8 @@ def sample(config: SampleConfig, checks: AcceptanceChecks | None = None) -> Samp
     min_rewards = [high if config.min_reward is None else config.min_reward for high in highs]
 
     model, tokenizer = load_policy(config.model, device=resolve_device(config.device), seed=config.seed)
-    renderer = PromptRenderer(
-        tokenizer,
-        config.use_chat_template,
-        context=context_length(model, tokenizer),
-        reserve=config.max_new_tokens,
-        source=config.env_name,
+    renderer = PromptRenderer.for_model(
+        model, tokenizer, config.use_chat_template, config.max_new_tokens, config.env_name
     )
     engine = make_engine(config.engine, model, tokenizer, model_path=config.model)
     options_json = [json.dumps(ref.options, sort_keys=True) for ref in refs]

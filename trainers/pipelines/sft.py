@@ -419,7 +419,7 @@ def train_sft(config: SFTConfig) -> SFTResult:
             ``eval_prompts > 0`` with no env to evaluate on.
         OSError: the model cannot be loaded.
     """
-    from rlvr.trainers.models.policy import context_length, load_policy, resolve_device, save_policy
+    from rlvr.trainers.models.policy import load_policy, resolve_device, save_policy
     from rlvr.trainers.rollout.engines import make_engine
     from rlvr.trainers.run.curves import plot_curves
     from rlvr.trainers.run.evaluate import EVAL_SEED_OFFSET, evaluate
@@ -433,12 +433,8 @@ def train_sft(config: SFTConfig) -> SFTResult:
 
     device = resolve_device(config.device)
     model, tokenizer = load_policy(config.model, device=device, seed=config.seed)
-    renderer = PromptRenderer(
-        tokenizer,
-        config.use_chat_template,
-        context=context_length(model, tokenizer),
-        reserve=config.max_new_tokens,
-        source=str(config.data),
+    renderer = PromptRenderer.for_model(
+        model, tokenizer, config.use_chat_template, config.max_new_tokens, str(config.data)
     )
     engine = make_engine("hf", model, tokenizer)
 

@@ -118,6 +118,22 @@ class PromptRenderer:
         self.reserve = reserve
         self.source = source
 
+    @classmethod
+    def for_model(
+        cls,
+        model: Any,
+        tokenizer: Any,
+        use_chat_template: bool | None,
+        max_new_tokens: int,
+        source: str = "the env",
+    ) -> PromptRenderer:
+        """A renderer that refuses prompts ``model`` cannot see with ``max_new_tokens`` left for the answer
+        (its context from ``models.policy.context_length``)."""
+        from rlvr.trainers.models.policy import context_length
+
+        context = context_length(model, tokenizer)
+        return cls(tokenizer, use_chat_template, context=context, reserve=max_new_tokens, source=source)
+
     def prompt(
         self,
         text: str,

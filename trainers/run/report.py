@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from rlvr.trainers.rollout.env_mixture import EnvSelection
 from rlvr.trainers.run.curves import Panel, panel_series, smooth, smoothing_weight
 from rlvr.trainers.run.metrics import METRICS_FILE, read_metrics
 from rlvr.trainers.run.run_dir import read_run_record, run_status
@@ -223,11 +226,13 @@ def plot_runs(summaries: Sequence[RunSummary], out_png: str | os.PathLike[str]) 
 
 
 def _env_name(config: Mapping[str, Any]) -> str | None:
-    """The env the config trains on, or its mixture's ids joined with ``+``."""
-    mixture = config.get("mixture") or []
-    if mixture:
-        return " + ".join(str(entry.get("id")) if isinstance(entry, dict) else str(entry) for entry in mixture)
-    return config.get("env")
+    """The env the config trains on, or its mixture's ids joined with ``+`` (``EnvSelection.env_name``)."""
+    if "env" not in config and not config.get("mixture"):
+        return None  # no record of the run
+    try:
+        return EnvSelection.model_validate(config).env_name
+    except ValidationError:  # a config this version cannot read: its env field as written
+        return config.get("env")
 
 
 def _tokens_per_second(train: Sequence[Mapping[str, Any]]) -> float | None:
