@@ -337,3 +337,49 @@ def test_a_turn_cut_at_the_budget_gets_the_templates_whole_closing_before_the_re
     collect_episodes([env], [4], engine, PromptRenderer(tokenizer), SamplingParams(128))
     glue = engine.calls[1][0][len(engine.calls[0][0]) + len(cut) :]
     assert tokenizer.decode(glue) == "</s>\n<tool>4</s>\n<assistant>"
+
+
+def test_sampler_logprobs_match_a_forward_over_whole_tool_episodes_with_a_tool_role_template(tmp_path):
+    """A model that learned to call the calculator samples real tool episodes; the trainer's forward over each
+    episode's tokens gives the sampler's log-probabilities for every generated token, in every turn."""
+    from rlvr.trainers.algorithms.config import GRPOConfig
+    from rlvr.trainers.pipelines.sft import cold_start
+
+    model, tokenizer = build_tiny_model(seed=0)
+    tokenizer.chat_template = CLOSING_TEMPLATE
+    options = {"level": 1, "template": "equation", "tools": ["calculator"], "tool_prompt": "brief"}
+    config = GRPOConfig(
+        env="rlvr/Arithmetic-v0",
+        env_options=options,
+        output_dir=tmp_path,
+        cold_start_steps=60,
+        cold_start_batch_size=8,
+        cold_start_learning_rate=1e-2,
+        use_chat_template=True,
+    )
+    cold_start(model, tokenizer, config, progress=False)
+    pool = [envs.make("rlvr/Arithmetic-v0", **options) for _ in range(8)]
+    params = SamplingParams(96, temperature=1.0, seed=0, logprobs=True)
+    renderer = PromptRenderer(tokenizer, True)
+    episodes = collect_episodes(pool, list(range(8)), make_engine("hf", model, tokenizer), renderer, params)
+    assert any(e.turns >= 2 for e in episodes), "some episodes called the tool and went on"
+    batch = pad_batch([e.token_ids for e in episodes], [e.loss_mask for e in episodes], tokenizer.pad_token_id)
+    with torch.no_grad():
+        logp, _ = token_logprobs(model, batch)
+    for row, episode in enumerate(episodes):
+        generated = torch.tensor(episode.loss_mask[1:]) > 0
+        sampler = torch.tensor(episode.sampler_logprobs[1:])
+        torch.testing.assert_close(sampler[generated], logp[row, : len(generated)][generated], atol=1e-5, rtol=0)
+
+
+def test_an_episode_budget_cuts_the_turn_that_reaches_it_and_ends_the_episode(tiny):
+    _, tokenizer = tiny
+    env = envs.make("rlvr/Arithmetic-v0", level=1, template="equation", max_turns=4)
+    engine = ScriptedEngine(tokenizer, [" 9999", " 8888", " 7777"])  # 6 tokens a turn with EOS, always wrong
+    params = SamplingParams(16, logprobs=True)
+    (episode,) = collect_episodes([env], [5], engine, PromptRenderer(tokenizer), params, max_episode_tokens=8)
+    assert episode.turns == 2 and episode.done and episode.completion_tokens == 8
+    assert episode.turn_tokens == [6, 2] and not episode.stopped  # the second turn cut at the budget
+    assert episode.completions[1] == " 8" and len(episode.sampler_logprobs) == len(episode.token_ids)
+    (free,) = collect_episodes([env], [5], ScriptedEngine(tokenizer, [" 9999"] * 4), PromptRenderer(tokenizer), params)
+    assert free.turns == 4

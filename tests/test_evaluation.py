@@ -161,3 +161,35 @@ def test_envs_are_weighted_in_the_total(trained, tmp_path):
     arithmetic, math_ = (summary["envs"][label]["accuracy"] for label in summary["envs"])
     assert summary["total"]["accuracy"] == pytest.approx((3 * arithmetic + math_) / 4)
     assert summary["total"]["tasks"] == 8
+
+
+def test_a_served_model_uses_tools_through_the_chat_apis_tool_calls(tmp_path):
+    """A server that parses calls out of the model's text answers with tool_calls and no content; the next request
+    carries the call back as tool_calls, its result as a tool message with the call's id, and the tools."""
+
+    def scripted(path, body):
+        messages = body["messages"]
+        question = messages[-1]["content"].rsplit("\n\n", 1)[-1].removesuffix(" =")
+        if messages[-1]["role"] == "user":
+            call = {
+                "id": "x",
+                "type": "function",
+                "function": {"name": "calculator", "arguments": json.dumps({"expression": question})},
+            }
+            message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        else:
+            message = {"role": "assistant", "content": f" {messages[-1]['content']}"}
+        return 200, {"choices": [{"message": message, "finish_reason": "stop"}]}, {}
+
+    options = json.dumps({"level": 5, "template": "equation", "tools": ["calculator"]})
+    with serve(scripted) as server:
+        summary = run_eval(
+            evaluation(tmp_path, env=[f"rlvr/Arithmetic-v0:{options}"], endpoint=server.url, tasks=3, samples=1)
+        ).summary
+    assert summary["total"]["accuracy"] == 1.0
+    second = next(r for r in server.requests if len(r["messages"]) > 2)
+    assistant, tool = second["messages"][-2:]
+    (call,) = assistant["tool_calls"]
+    assert call["function"]["name"] == "calculator" and json.loads(call["function"]["arguments"])["expression"]
+    assert tool["role"] == "tool" and tool["tool_call_id"] == call["id"] and tool["content"].isdigit()
+    assert second["tools"][0]["function"]["name"] == "calculator"

@@ -6,9 +6,19 @@ import threading
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openai_server import serve
 
-from rlvr.verifiers.openai_endpoint import EndpointError, OpenAIEndpoint, Request
+from rlvr.envs.core.tools import call_text
+from rlvr.verifiers.openai_endpoint import (
+    EndpointError,
+    OpenAIEndpoint,
+    Request,
+    completion_text,
+    openai_messages,
+)
+from rlvr.verifiers.tool_calls import parse_tool_calls
 
 
 def _text(text: str, chat: bool = True):
@@ -91,3 +101,43 @@ def test_the_deadline_covers_every_attempt():
     with serve(hang) as server:
         (reply,) = OpenAIEndpoint(server.url, "m", retries=10, timeout=0.3, backoff=0.01).complete([Request()])
     assert reply.text is None and time.monotonic() - started < 1.0 + 0.5
+
+
+def test_an_envs_tool_turns_become_tool_calls_and_tool_messages_answering_them_by_id():
+    calls = call_text("add", {"a": 1}) + call_text("neg", {})
+    messages = [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "Let me see. " + calls},
+        {"role": "tool", "name": "add", "content": "1"},
+        {"role": "tool", "name": "neg", "content": "-0"},
+        {"role": "assistant", "content": "1"},
+    ]
+    user, assistant, first, second, answer = openai_messages(messages)
+    assert user == messages[0] and answer == messages[4]
+    assert assistant["content"] == "Let me see."
+    assert [c["function"] for c in assistant["tool_calls"]] == [
+        {"name": "add", "arguments": '{"a": 1}'},
+        {"name": "neg", "arguments": "{}"},
+    ]
+    assert [first["tool_call_id"], second["tool_call_id"]] == [c["id"] for c in assistant["tool_calls"]]
+    assert len({c["id"] for c in assistant["tool_calls"]}) == 2
+
+
+def test_a_chat_answer_with_tool_calls_reads_as_the_call_text_the_env_parses():
+    call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": '{"x": [1, 2]}'}}
+    text = completion_text({"role": "assistant", "content": None, "tool_calls": [call, call]})
+    parsed = parse_tool_calls(text)
+    assert [(c.name, c.arguments) for c in parsed.calls] == [("f", {"x": [1, 2]})] * 2
+    assert completion_text({"content": "plain"}) == "plain" and completion_text({"content": None}) == ""
+    broken = {"function": {"name": "f", "arguments": "{not json"}}
+    assert parse_tool_calls(completion_text({"content": None, "tool_calls": [broken]})).error_count == 1
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["f", "g"]), st.dictionaries(st.text(max_size=5), st.integers())), max_size=3)
+)
+def test_calls_survive_the_trip_to_the_chat_api_and_back(calls):
+    text = "".join(call_text(name, arguments) for name, arguments in calls)
+    (message,) = openai_messages([{"role": "assistant", "content": text}])
+    back = completion_text(message)
+    assert [(c.name, c.arguments) for c in parse_tool_calls(back).calls] == [(n, a) for n, a in calls]

@@ -36,6 +36,7 @@ BUILTIN_IDS = {
     "rlvr/HumanEval-v0",
     "rlvr/InstructionFollowing-v0",
     "rlvr/Math-v0",
+    "rlvr/MathTool-v0",
 }
 
 

@@ -215,3 +215,10 @@ def test_vector_envs_pass_multi_turn_feedback_as_observations(mode):
     _, _, terminated, truncated, _ = vec.step(("still no", "nope"))
     assert truncated.all()
     vec.close()
+
+
+def test_registered_defaults_apply_unless_make_is_given_others():
+    env = envs.make("rlvr/MathTool-v0")
+    assert env.unwrapped.config.tools == ("python",) and env.unwrapped.config.max_turns == 4
+    plain = envs.make("rlvr/MathTool-v0", tools=[], max_turns=1)
+    assert plain.unwrapped.toolbox is None and plain.unwrapped.config.max_turns == 1

@@ -75,3 +75,24 @@ def test_the_prompt_lists_each_tools_schema_and_the_call_format():
     listed = text.split("<tools>\n")[1].split("\n</tools>")[0]
     assert json.loads(listed) == ADD.schema() and ADD.schema()["function"]["name"] == "add"
     assert "<tool_call>" in text and "<tool_response>" in text
+
+
+def test_the_brief_listing_names_each_tool_and_its_arguments_in_one_line():
+    text = tool_instructions([ADD], "brief")
+    assert text == 'Tools: add(a, b). Call: <tool_call>{"name": NAME, "arguments": {...}}</tool_call>'
+
+
+def test_an_env_lists_its_tools_before_the_task_briefly_when_asked():
+    import rlvr.envs as envs
+
+    prompt, info = envs.make("rlvr/Arithmetic-v0", level=1, tools=["calculator"], tool_prompt="brief").reset(seed=0)
+    assert prompt.startswith("Tools: calculator(expression). Call: <tool_call>")
+    assert prompt.endswith(info["task"].question) or info["task"].question in prompt.split("\n\n", 1)[1]
+    assert info["tools"][0]["function"]["name"] == "calculator"
+
+
+def test_a_tool_whose_parameters_are_not_a_json_schema_is_refused_when_defined():
+    import pytest
+
+    with pytest.raises(ValueError, match="not a valid JSON schema"):
+        Tool(name="bad", description="", parameters={"type": "dictionary"}, function=print)

@@ -20,12 +20,21 @@ import random
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["FATAL_STATUS", "RETRYABLE_STATUS", "EndpointError", "OpenAIEndpoint", "Reply", "Request"]
+__all__ = [
+    "FATAL_STATUS",
+    "RETRYABLE_STATUS",
+    "EndpointError",
+    "OpenAIEndpoint",
+    "Reply",
+    "Request",
+    "completion_text",
+    "openai_messages",
+]
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 """HTTP statuses worth another attempt."""
@@ -48,6 +57,8 @@ class Request:
         max_tokens: the completion budget, in the server's tokens.
         temperature: 0 asks for greedy decoding.
         seed: the sampling seed (servers that support it, such as vLLM, honour it).
+        tools: the tools the model may call (OpenAI's ``{"type": "function", "function": {...}}`` schemas),
+            sent with chat requests so the server's chat template lists them; empty: none.
     """
 
     messages: tuple[dict[str, str], ...] = ()
@@ -55,6 +66,7 @@ class Request:
     max_tokens: int = 64
     temperature: float = 0.0
     seed: int | None = None
+    tools: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,19 +210,96 @@ class OpenAIEndpoint:
         if request.seed is not None:
             body["seed"] = request.seed
         if self.api == "chat":
-            body["messages"] = list(request.messages)
+            body["messages"] = openai_messages(request.messages)
+            if request.tools:
+                body["tools"] = list(request.tools)
         else:
             body["prompt"] = request.prompt
         return {**body, **self.extra_body}
 
     def _reply(self, answer: dict[str, Any], attempts: int) -> Reply:
         choice = answer["choices"][0]
-        text = choice["message"]["content"] if self.api == "chat" else choice["text"]
-        if text is None:
-            text = ""  # a chat answer with no content (only tool calls): an empty completion, judged as such
+        text = completion_text(choice["message"]) if self.api == "chat" else choice["text"]
         if not isinstance(text, str):
             raise TypeError(f"the completion is {type(text).__name__}, not text")
         return Reply(text, choice.get("finish_reason"), attempts=attempts)
+
+
+def openai_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """An env's conversation in the chat API's form, tool calls included.
+
+    The env's messages hold each assistant turn as the text the model wrote,
+    calls in ``<tool_call>`` blocks, and each result as ``{"role": "tool",
+    "name", "content"}``. The chat API wants the calls as the assistant
+    message's ``tool_calls`` (each with an ``id``, its arguments a JSON string)
+    and each tool message answering one by ``tool_call_id``: the calls are read
+    back out of the text (``rlvr.verifiers.tool_calls.parse_tool_calls``),
+    given ids in order (``call_<turn>_<k>``), and the tool messages that follow
+    take those ids in the same order. Other messages pass unchanged.
+    """
+    converted: list[dict[str, Any]] = []
+    pending: list[str] = []
+    for turn, message in enumerate(messages):
+        role = message.get("role")
+        if role == "assistant":
+            message_out, pending = _assistant_message(message, turn)
+            converted.append(message_out)
+        elif role == "tool":
+            tool = {"role": "tool", "content": message.get("content", "")}
+            if message.get("name"):
+                tool["name"] = message["name"]
+            tool["tool_call_id"] = pending.pop(0) if pending else f"call_{turn}_unmatched"
+            converted.append(tool)
+        else:
+            converted.append(dict(message))
+    return converted
+
+
+def _assistant_message(message: Mapping[str, Any], turn: int) -> tuple[dict[str, Any], list[str]]:
+    """The assistant message with its calls as ``tool_calls``, and their ids in order."""
+    text = str(message.get("content") or "")
+    if "<tool_call>" not in text:
+        return dict(message), []
+    from rlvr.verifiers.tool_calls import parse_tool_calls
+
+    calls = parse_tool_calls(text).calls
+    if not calls:
+        return dict(message), []
+    ids = [f"call_{turn}_{k}" for k in range(len(calls))]
+    before = text[: text.index("<tool_call>")].strip()
+    out: dict[str, Any] = {
+        "role": "assistant",
+        "content": before or None,
+        "tool_calls": [
+            {"id": id_, "type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+            for id_, call in zip(ids, calls, strict=True)
+        ],
+    }
+    return out, ids
+
+
+def completion_text(message: Mapping[str, Any]) -> str:
+    """A chat answer as the text the env reads: its content, then each of its ``tool_calls`` as a ``<tool_call>``
+    block (servers that parse calls out of the model's text return them apart, and content None)."""
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        raise TypeError(f"the completion is {type(content).__name__}, not text")
+    text = content or ""
+    calls = message.get("tool_calls") or []
+    if not isinstance(calls, list):
+        raise TypeError("tool_calls is not a list")
+    blocks = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if not isinstance(function, Mapping):
+            raise TypeError("a tool call without a function")
+        arguments = function.get("arguments")
+        try:
+            parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
+        except ValueError:
+            parsed = arguments  # written as the model wrote it: the env reads it as a malformed call
+        blocks.append("<tool_call>" + json.dumps({"name": function.get("name"), "arguments": parsed}) + "</tool_call>")
+    return "\n".join(part for part in [text, *blocks] if part) if blocks else text
 
 
 def _retry_after(value: str | None) -> float | None:

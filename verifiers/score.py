@@ -45,6 +45,10 @@ class Status(str, Enum):
     time-out, refused connection) or its output held no grade in [0, 1]."""
     UNDECIDABLE = "undecidable"
     """The answer cannot be checked exactly (values too large to compare), so it is not judged."""
+    TOOL_ERROR = "tool_error"
+    """A tool's machinery failed during the episode (the sandbox behind the Python tool), so it ended unjudged."""
+    REMOTE_ERROR = "remote_error"
+    """The server of a remote env did not give the step's verdict (connection lost, time-out, an error answer)."""
 
     @property
     def is_judgement(self) -> bool:
@@ -52,7 +56,16 @@ class Status(str, Enum):
         return self not in _NO_JUDGEMENT
 
 
-_NO_JUDGEMENT = frozenset({Status.DATA_ERROR, Status.VERIFIER_ERROR, Status.GRADER_ERROR, Status.UNDECIDABLE})
+_NO_JUDGEMENT = frozenset(
+    {
+        Status.DATA_ERROR,
+        Status.VERIFIER_ERROR,
+        Status.GRADER_ERROR,
+        Status.UNDECIDABLE,
+        Status.TOOL_ERROR,
+        Status.REMOTE_ERROR,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

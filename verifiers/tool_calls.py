@@ -86,6 +86,7 @@ __all__ = [
     "ToolCallParse",
     "parse_tool_calls",
     "read_task",
+    "standard_schema",
 ]
 
 TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"
@@ -568,6 +569,11 @@ class _BrokenTask(Exception):
 
 
 _BFCL_TYPES = {"dict": "object", "float": "number", "tuple": "array"}
+
+
+def standard_schema(schema: Any) -> Any:
+    """``schema`` as JSON Schema: BFCL's type names (``dict``, ``float``, ``tuple``, ``any``) translated."""
+    return _standard_schema(schema)
 
 
 def _standard_schema(schema: Any) -> Any:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rlvr.envs.arithmetic.calculator import CALCULATOR
 from rlvr.envs.core.registration import register
+from rlvr.envs.core.sandbox_tools import PYTHON
 from rlvr.envs.core.task import ProceduralSource, Task
 from rlvr.envs.core.templates import BOXED, FIREWORKS, PLAIN, R1, PromptTemplate
 from rlvr.verifiers.extract import AnswerFormat
@@ -205,5 +206,5 @@ register(
     rubric=arithmetic_rubric,
     template=TEMPLATES,
     description="Integer arithmetic, exact answer; default 4-digit x 2-digit multiplication (Fireworks).",
-    tools=[CALCULATOR],
+    tools=[CALCULATOR, PYTHON],
 )

@@ -154,7 +154,8 @@ def audit(
         contexts, seeds = _contexts(env, tasks, seed)
         report = AuditReport(env_id, env.template.name, tasks, env.rubric.reward_range[1], len(contexts))
         report.unknown_exemptions = sorted(set(registered.audit_exempt) - {s.name for s in STRATEGIES})
-        task_list = [context.task for context in contexts]
+        # A task that brings tools is judged after the right calls, as the last turn of a right episode.
+        task_list = [context.task.judged_after(context.task.reference_calls()) for context in contexts]
         references = env.rubric.score_batch([context.reference for context in contexts], task_list)
         for context_seed, result in zip(seeds, references, strict=True):
             if not _at_maximum(result.reward, report.high):
@@ -223,7 +224,8 @@ def _properties(env: TextEnv, seed: int, examples: int) -> str | None:
     size = source.size
 
     def task_of(index: int) -> Any:
-        return source.get(index % size if size else index)
+        task = source.get(index % size if size else index)
+        return task.judged_after(task.reference_calls())  # judged as the last turn of a right episode
 
     def reference(task: Any) -> str:
         completion = reference_completion(task, template)

@@ -16,6 +16,7 @@ from rlvr.envs.core.plugins import import_modules
 from rlvr.envs.core.registration import make
 from rlvr.envs.core.task import Task
 from rlvr.envs.core.text_env import TextEnv
+from rlvr.envs.core.tools import call_text
 from rlvr.verifiers.numbers import format_number, parse_number
 
 
@@ -50,9 +51,14 @@ def run_demo(env_id: str, seed: int, options: dict[str, Any]) -> list[dict[str, 
     print(f"rubric: {text_env.rubric}")
     print("\n--- prompt " + "-" * 60 + f"\n{prompt}\n" + "-" * 71)
     print(f"reference answer: {info['task'].reference_answer()}\n")
+    calls = "".join(call_text(call["name"], call["arguments"]) for call in info["task"].reference_calls())
+    if calls:  # a task judged after its tool calls: each sample is the last turn of an episode that made them
+        print(f"each sample follows the right tool calls: {calls}\n")
     rows = []
     for name, completion in sample_completions(text_env, info["task"]).items():
         env.reset(seed=seed)
+        if calls:
+            env.step(calls)
         _, reward, _, _, step_info = env.step(completion)
         statuses = ", ".join(f"{k}={s.status.value}" for k, s in step_info["score"].items())
         print(f"{name:<26} reward={reward!s:<5} {statuses}")

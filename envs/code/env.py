@@ -56,6 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, model_validator
 
 from rlvr.envs.code.problems import FAMILIES, Problem
 from rlvr.envs.core.registration import register
+from rlvr.envs.core.sandbox_tools import PYTHON, RUN_PROGRAM
 from rlvr.envs.core.task import (
     DatasetSource,
     DecontaminationOptions,
@@ -537,6 +538,7 @@ register(
     template=CODE_TEMPLATES,
     description="Write a Python function; reward = share of its hidden unit tests passed in the sandbox.",
     feedback=code_feedback,
+    tools=[PYTHON, RUN_PROGRAM],
 )
 
 register(
@@ -546,4 +548,5 @@ register(
     template=HUMANEVAL_TEMPLATES,
     description="HumanEval's 164 problems; reward = share of the problem's tests passed in the sandbox.",
     feedback=code_feedback,
+    tools=[PYTHON, RUN_PROGRAM],
 )

@@ -62,6 +62,8 @@ class EnvEntry:
             to this env, each with the reason (strategy name -> reason).
         tools: the tools the env offers, by name; the ``tools`` option picks
             the ones an episode may call.
+        defaults: options ``make`` uses where it is not given them (an id for
+            a family's tool-using variant: ``{"tools": ["python"]}``).
     """
 
     id: str
@@ -76,6 +78,7 @@ class EnvEntry:
     distribution: str | None = None
     audit_exempt: Mapping[str, str] = field(default_factory=dict)
     tools: Mapping[str, Tool] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def default_template(self) -> PromptTemplate:
@@ -90,12 +93,21 @@ class EnvEntry:
         self, template: str | PromptTemplate | None = None, render_mode: str | None = None, **options: Any
     ) -> TextEnv:
         """A new ``TextEnv`` for this entry with the given options."""
+        remote = options.pop("remote", None)
+        if remote is not None:  # played on a server of `rlvr serve`: the same id and options, there
+            from rlvr.envs.serving.remote import RemoteTextEnv
+
+            served = options if template is None else {**options, "template": template}
+            return RemoteTextEnv(remote, self.id, served, render_mode)
+        options = {**self.defaults, **options}
         prompt = self._template(template)
         env_fields = {k: options.pop(k) for k in list(options) if k in EnvConfig.model_fields}
-        # A tool call and the answer take a turn each: with tools, episodes get 4 turns unless told otherwise.
-        env_fields.setdefault("max_turns", max(self.max_turns, 4) if env_fields.get("tools") else self.max_turns)
-        config = self._validate(lambda: EnvConfig(**env_fields))
         source = self._validate(lambda: self.make_source(**options))
+        # A tool call and the answer take a turn each: with tools (the env's, or tasks that bring their own),
+        # episodes get 4 turns unless told otherwise.
+        tools = env_fields.get("tools") or getattr(source, "brings_tools", False)
+        env_fields.setdefault("max_turns", max(self.max_turns, 4) if tools else self.max_turns)
+        config = self._validate(lambda: EnvConfig(**env_fields))
         try:
             return TextEnv(
                 source, self.make_rubric(prompt), prompt, config, self.feedback, render_mode, dict(self.tools)
@@ -151,6 +163,7 @@ def register(
     replace: bool = False,
     audit_exempt: Mapping[str, str] | None = None,
     tools: Sequence[Tool] = (),
+    defaults: Mapping[str, Any] | None = None,
 ) -> EnvEntry:
     """Register a task family under ``id`` (also in gymnasium's registry).
 
@@ -174,6 +187,8 @@ def register(
         tools: the tools (``rlvr.envs.core.tools.Tool``) the env offers; an
             episode may call those its ``tools`` option names
             (``make(id, tools=["calculator"])``).
+        defaults: options ``make`` applies unless given others, e.g.
+            ``{"tools": ["python"]}`` for a family's tool-using variant.
 
     Returns:
         The registry entry. It records the calling module, and the plugin's
@@ -199,6 +214,7 @@ def register(
         distribution=current_distribution(),
         audit_exempt=dict(audit_exempt or {}),
         tools={tool.name: tool for tool in tools},
+        defaults=dict(defaults or {}),
     )
     _REGISTRY[id] = entry_
     if replace:

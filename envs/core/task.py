@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rlvr.envs.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rlvr.envs.core.tools import Tool
     from rlvr.envs.data.decontaminate import DecontaminationReport
 
 __all__ = [
@@ -67,18 +68,39 @@ class Task(BaseModel):
         answer = getattr(self, "answer", None)
         return None if answer is None else str(answer)
 
+    def episode_tools(self) -> dict[str, Tool]:
+        """Tools this task brings to its episode, by name, besides the env's (none by default).
+
+        FunctionCalling's executing mode offers the task's listed functions,
+        backed by simulated implementations. The task's own prompt lists them.
+        """
+        return {}
+
+    def reference_calls(self) -> list[dict[str, Any]]:
+        """The tool calls (``{"name", "arguments"}``) a right episode makes before its answer; none by default."""
+        return []
+
+    def judged_after(self, calls: Sequence[Mapping[str, Any]]) -> Task:
+        """The task as the rubric sees it when judging an answer given after the episode's tool ``calls``
+        (``{"name", "arguments"}`` each, in order). By default the task itself: only the answer is judged.
+        """
+        return self
+
 
 class TaskSource(ABC):
     """Index -> task, deterministically.
 
     Attributes:
         size: number of tasks, or None for an unbounded generator.
+        brings_tools: its tasks bring tools of their own (``Task.episode_tools``).
         options: names of the ``reset`` options (besides ``index``) that
             ``get`` understands, such as Arithmetic's ``level``.
     """
 
     size: int | None = None
     options: ClassVar[frozenset[str]] = frozenset()
+    brings_tools: bool = False
+    """Whether its tasks bring tools of their own (``Task.episode_tools``): their episodes default to 4 turns."""
 
     @abstractmethod
     def get(self, index: int, **options: Any) -> Task:

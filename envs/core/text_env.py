@@ -17,8 +17,10 @@ and leaves the env's reward range.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import gymnasium as gym
@@ -44,6 +46,10 @@ __all__ = [
 
 Feedback = Callable[[Task, str, RubricResult], "str | None"]
 """``(task, completion, result) -> next observation``, or None to end the episode."""
+
+TOOL_THREADS = 16
+"""Most envs whose tool calls, or remote steps, ``step_batch`` runs at once (the sandbox pool and the servers
+bound their own share)."""
 
 EpisodeRewardRule = Literal["last", "discounted"]
 """How a multi-turn episode's reward comes from its turns' rewards (see ``combine_turn_rewards``)."""
@@ -79,6 +85,13 @@ class EnvConfig(BaseModel):
     max_tool_calls: int = Field(8, ge=1, description="Tool calls per episode; later ones get an error result.")
     max_tool_output_chars: int = Field(2000, ge=1, description="Longest tool result the model reads; longer is cut.")
     tool_timeout: float = Field(5.0, gt=0, description="Seconds a tool call may take; a slower one is an error result.")
+    tool_prompt: Literal["schemas", "brief"] = Field(
+        "schemas",
+        description=(
+            "How the prompt lists the tools: 'schemas' (each tool's JSON schema, as chat templates list them) or "
+            "'brief' (one line of names and arguments, for small models with short contexts)."
+        ),
+    )
     turn_discount: float = Field(
         0.9,
         gt=0.0,
@@ -174,10 +187,20 @@ class TextEnv(gym.Env[str, str]):
     next observation (``<tool_response>`` blocks; ``tool`` messages), with
     status ``tool_call``, no criterion scores and the lowest reward, which the
     episode's reward rule passes over. A completion without tool calls is the
-    answer: the rubric judges it and the episode ends.
+    answer: the rubric judges it and the episode ends. When a tool's machinery
+    fails (``ToolFault``: the sandbox behind the Python tool), the episode ends
+    at once with reward None and status ``tool_error`` (``info["error"]`` says
+    why): the model is neither paid nor blamed for it.
+
+    A task may bring tools of its own (``Task.episode_tools``: FunctionCalling's
+    listed functions in its executing mode), listed by its own prompt; and its
+    answer may be judged with the episode's calls in view (``Task.judged_after``,
+    ``judging_task``).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012  (gymnasium's own convention)
+    remote = False
+    """True for an env played on a server (``rlvr.envs.serving.remote``): its steps go there whole."""
 
     def __init__(
         self,
@@ -199,8 +222,16 @@ class TextEnv(gym.Env[str, str]):
         self.render_mode = render_mode
         self.observation_space = UnicodeText(self.config.max_prompt_chars)
         self.action_space = UnicodeText(self.config.max_completion_chars)
-        self.toolbox = self._toolbox(tools or {})
-        self._tool_text = tool_instructions(list(self.toolbox.tools.values())) if self.toolbox else ""
+        self.env_toolbox = self._toolbox(tools or {})
+        """The env's tools (``config.tools``); None without."""
+        self.toolbox = self.env_toolbox
+        """The current episode's tools: the env's and the task's own (``Task.episode_tools``); None without."""
+        self._tool_text = (
+            tool_instructions(list(self.env_toolbox.tools.values()), self.config.tool_prompt)
+            if self.env_toolbox
+            else ""
+        )
+        self._calls: list[dict[str, Any]] = []
         self.task: Task | None = None
         self._messages: list[dict[str, str]] = []
         self._turn = 0
@@ -240,18 +271,39 @@ class TextEnv(gym.Env[str, str]):
         self._turn = 0
         self._done = False
         info: dict[str, Any] = {"task": self.task, "messages": _copy_messages(self._messages), "index": index}
+        self._calls = []
+        if self.toolbox is not None:
+            self.toolbox.close()
+        self.toolbox = self._episode_toolbox(self.task)
         if self.toolbox is not None:
             self.toolbox.reset()
-            prompt = f"{prompt}\n\n{self._tool_text}"
-            info["tools"] = self.toolbox.schemas()
+        if self.env_toolbox is not None:  # the task's own tools are listed by its prompt
+            prompt = f"{self._tool_text}\n\n{prompt}"  # first, as chat templates put tools in the system turn
+            info["tools"] = self.env_toolbox.schemas()
         return prompt, info
 
+    def _episode_toolbox(self, task: Task) -> ToolBox | None:
+        """The env's tools plus those ``task`` brings; None when there are neither."""
+        brought = task.episode_tools()
+        if not brought:
+            return self.env_toolbox
+        if self.config.max_turns < 2:
+            raise ValueError("this task brings tools, which need max_turns >= 2: a turn to call them, one to answer")
+        offered = {**(self.env_toolbox.tools if self.env_toolbox else {}), **brought}
+        return self._limits(offered)
+
+    def judging_task(self) -> Task:
+        """The task the rubric judges the current answer against: ``Task.judged_after`` the episode's tool calls."""
+        if self.task is None:
+            raise RuntimeError("the episode is over: call reset() before step()")
+        return self.task.judged_after(tuple(self._calls))
+
     def step(self, action: str) -> tuple[str, float | None, bool, bool, dict[str, Any]]:  # type: ignore[override]
-        task = self.check_step(action)
+        self.check_step(action)
         calls = self.tool_turn(action)
         if calls is not None:
             return self.use_tools(action, calls)
-        return self.advance(action, self.rubric.score(action, task))
+        return self.advance(action, self.rubric.score(action, self.judging_task()))
 
     def tool_turn(self, action: str) -> Any | None:
         """The tool calls of ``action`` (a ``ToolCallParse``) if it is a tool turn, else None.
@@ -271,10 +323,24 @@ class TextEnv(gym.Env[str, str]):
         self.check_step(action)
         assert self.toolbox is not None
         self._turn += 1
+        ran = self.toolbox.run(parsed.calls)
+        self._calls += [{"name": call.name, "arguments": call.arguments} for call in parsed.calls]
         results = [(error, False) for error in (f"error: malformed tool call: {e}" for e in parsed.errors)]
-        results += [(result.content, result.ok) for result in self.toolbox.run(parsed.calls)]
+        results += [(result.content, result.ok) for result in ran]
         names = ["(malformed)"] * len(parsed.errors) + [call.name for call in parsed.calls]
         self._messages.append({"role": "assistant", "content": action})
+        faults = [result.content for result in ran if result.fault]
+        if faults:  # the tool's machinery failed: the episode ends unjudged
+            self._done = True
+            self.toolbox.close()
+            info = {
+                "score": {},
+                "status": Status.TOOL_ERROR.value,
+                "turn": self._turn,
+                "messages": _copy_messages(self._messages),
+                "error": faults[0],
+            }
+            return "", None, True, False, info
         for name, (content, _) in zip(names, results, strict=True):
             self._messages.append({"role": "tool", "name": name, "content": content})
         observation = "".join(f"<tool_response>\n{content}\n</tool_response>\n" for content, _ in results)
@@ -285,8 +351,9 @@ class TextEnv(gym.Env[str, str]):
             "messages": _copy_messages(self._messages),
             "new_messages": len(results),
             "tool_calls": [{"name": name, "ok": ok} for name, (_, ok) in zip(names, results, strict=True)],
-            "tools": self.toolbox.schemas(),
         }
+        if self.env_toolbox is not None:
+            info["tools"] = self.env_toolbox.schemas()
         return observation, self.reward_range[0], False, False, info
 
     def check_step(self, action: object) -> Task:
@@ -310,6 +377,8 @@ class TextEnv(gym.Env[str, str]):
             observation = reply
             self._messages.append({"role": "user", "content": reply})
         self._done = terminated or truncated
+        if self._done and self.toolbox is not None:
+            self.toolbox.close()
         info = {
             "score": dict(result.scores),
             "status": result.status.value,
@@ -327,12 +396,22 @@ class TextEnv(gym.Env[str, str]):
             raise ValueError(f"tools {unknown} are not offered by this env; it offers {sorted(offered) or 'none'}")
         if self.config.max_turns < 2:
             raise ValueError("tools need max_turns >= 2: a turn to call them and one to answer")
+        return self._limits({name: offered[name] for name in self.config.tools})
+
+    def _limits(self, tools: dict[str, Tool]) -> ToolBox:
+        """``tools`` under the config's limits on calls, output and time."""
         return ToolBox(
-            {name: offered[name] for name in self.config.tools},
+            tools,
             max_calls=self.config.max_tool_calls,
             max_output_chars=self.config.max_tool_output_chars,
             timeout=self.config.tool_timeout,
         )
+
+    def close(self) -> None:
+        """Close the episode's tool sessions."""
+        if self.toolbox is not None:
+            self.toolbox.close()
+        super().close()
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -365,21 +444,42 @@ def step_batch(
     if len(envs) != len(actions):
         raise ValueError(f"{len(actions)} actions for {len(envs)} envs")
     texts = [_text_env(env) for env in envs]
-    tasks = [text.check_step(action) for text, action in zip(texts, actions, strict=True)]
+    for text, action in zip(texts, actions, strict=True):
+        text.check_step(action)
+    remote = {i: text for i, text in enumerate(texts) if text.remote}
     tool_turns = {i: calls for i, text in enumerate(texts) if (calls := text.tool_turn(actions[i])) is not None}
     groups: dict[Hashable, list[int]] = {}
     for index, env in enumerate(envs):
-        if index not in tool_turns:  # a tool turn is not judged: its calls are run
+        if index not in tool_turns and index not in remote:  # a tool turn is not judged: its calls are run
             groups.setdefault(rubric_key(env), []).append(index)
     results: dict[int, RubricResult] = {}
     for indices in groups.values():
         rubric = texts[indices[0]].rubric
-        scored = rubric.score_batch([actions[i] for i in indices], [tasks[i] for i in indices])
+        scored = rubric.score_batch([actions[i] for i in indices], [texts[i].judging_task() for i in indices])
         results.update(zip(indices, scored, strict=True))
+    tool_results = _run_tool_turns({i: (texts[i], actions[i], calls) for i, calls in tool_turns.items()})
+    remote_results = _side_by_side({i: (text.step, actions[i]) for i, text in remote.items()})
     return [
-        text.use_tools(action, tool_turns[i]) if i in tool_turns else text.advance(action, results[i])
+        remote_results[i] if i in remote else tool_results[i] if i in tool_turns else text.advance(action, results[i])
         for i, (text, action) in enumerate(zip(texts, actions, strict=True))
     ]
+
+
+def _run_tool_turns(turns: dict[int, tuple[TextEnv, str, Any]]) -> dict[int, Any]:
+    """Each env's ``use_tools`` for its tool turn, the envs side by side (a sandboxed tool waits on its container)."""
+    return _side_by_side(
+        {i: (functools.partial(text.use_tools, action), calls) for i, (text, action, calls) in turns.items()}
+    )
+
+
+def _side_by_side(calls: dict[int, tuple[Callable[[Any], Any], Any]]) -> dict[int, Any]:
+    """``{i: function(argument)}`` for each ``(function, argument)``, run in threads side by side (each waits on
+    a container or a server, not on this process)."""
+    if len(calls) <= 1:
+        return {i: function(argument) for i, (function, argument) in calls.items()}
+    with ThreadPoolExecutor(min(len(calls), TOOL_THREADS)) as executor:
+        futures = {i: executor.submit(function, argument) for i, (function, argument) in calls.items()}
+        return {i: future.result() for i, future in futures.items()}
 
 
 def rubric_key(env: gym.Env) -> Hashable:

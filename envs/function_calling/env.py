@@ -79,7 +79,7 @@ import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -156,6 +156,21 @@ class FunctionCallingTask(Task):
     )
     partial_credit: bool = Field(False, description="Whether the verifier gives credit for partly right calls.")
     source: str = Field("procedural", description="Where the task came from: 'procedural', or the data set.")
+    execute: bool = Field(
+        False, description="The executing mode: calls are run (simulated) and the reply after their results is judged."
+    )
+    world: int = Field(0, description="Seed of the simulated functions' results for calls other than the expected.")
+    results: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What each expected call returns, in order (a Glaive record's FUNCTION RESPONSE, or simulated).",
+    )
+    facts: list[Any] = Field(
+        default_factory=list, description="Values of the results that a reply to the user must state."
+    )
+    calls_made: list[dict[str, Any]] | None = Field(
+        None,
+        description="Set when an executing episode's answer is judged: the calls the model made before it, in order.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -170,8 +185,31 @@ class FunctionCallingTask(Task):
         return self
 
     def reference_answer(self) -> str:
-        """A right completion: the expected calls as ``<tool_call>`` blocks, or the plain reply when none is right."""
+        """A right completion: the expected calls as ``<tool_call>`` blocks, or the plain reply when none is right.
+
+        In the executing mode, the right last turn: the reply to the user stating the results' facts.
+        """
+        if self.execute and self.expected_calls:
+            return "Here is what I found: " + "; ".join(str(fact) for fact in self.facts) + "."
         return reference_completion(self, "tool_call")
+
+    def reference_calls(self) -> list[dict[str, Any]]:
+        """In the executing mode, the expected calls as a model should write them; otherwise none."""
+        return _reference_calls(self) if self.execute else []
+
+    def episode_tools(self) -> dict[str, Any]:
+        """In the executing mode, the listed functions as simulated tools (``execution.episode_tools``)."""
+        if not self.execute:
+            return {}
+        from rlvr.envs.function_calling.execution import episode_tools
+
+        return episode_tools(self)
+
+    def judged_after(self, calls: Sequence[Mapping[str, Any]]) -> FunctionCallingTask:
+        """In the executing mode, the task with ``calls_made`` set, for ``execution.judge_executed``."""
+        if not self.execute:
+            return self
+        return self.model_copy(update={"calls_made": [dict(call) for call in calls]})
 
     def demo_completions(self, template: PromptTemplate) -> dict[str, str]:
         """For ``rlvr demo``: the right completion, and a wrong, a missing, a malformed and a junk one."""
@@ -179,8 +217,12 @@ class FunctionCallingTask(Task):
         names = [function["name"] for function in self.functions]
         expected = {call["name"] for call in self.expected_calls}
         other = next((name for name in names if name not in expected), None)
+        right = reference_completion(self, template)
+        if self.execute and self.expected_calls:
+            reply = self.reference_answer()
+            right = f"<think>Let me see.</think>\n<answer>{reply}</answer>" if template.name == "r1" else reply
         return {
-            "right answer": reference_completion(self, template),
+            "right answer": right,
             "another function": render_calls([{"name": other, "arguments": {}}], style) if other else "",
             "no call": "I can help with that, but I won't call anything.",
             "malformed call": '<tool_call>{"name": "' + (names[0] if names else "f") + '", "arguments": {</tool_call>',
@@ -327,6 +369,12 @@ class FunctionCallingConfig(DecontaminationOptions):
     )
     split: str = Field("train", description="Split of the data set to read (a local file is read as this split).")
     subset: str | None = Field(None, description="Configuration of a hub data set, if it has several.")
+    execute: bool = Field(
+        False,
+        description="Run the calls: the listed functions answer with simulated results (a Glaive record's own "
+        "FUNCTION RESPONSE where it has one), and the reply to the user after them is judged: the right calls, "
+        "then a reply stating what they returned. Episodes get 4 turns unless max_turns says otherwise.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> FunctionCallingConfig:
@@ -403,7 +451,7 @@ class RequestSource(ProceduralSource):
         count = min(rng.randint(0, self.config.max_distractors), len(pool))
         shown = relevant + rng.sample(pool, count)
         rng.shuffle(shown)
-        return FunctionCallingTask(
+        task = FunctionCallingTask(
             question=question,
             functions=[copy.deepcopy(tool.schema) for tool in shown],
             expected_calls=copy.deepcopy(expected),
@@ -412,6 +460,11 @@ class RequestSource(ProceduralSource):
             mode=self.config.mode,
             partial_credit=self.config.partial_credit,
         )
+        if not self.config.execute:
+            return task
+        from rlvr.envs.function_calling.execution import executing
+
+        return executing(task, world=rng.getrandbits(31))  # drawn last: the task is the single-turn mode's
 
     def _draw_kind(self, rng: random.Random) -> str:
         draw = rng.random()
@@ -619,6 +672,7 @@ def _glaive_task(row: Mapping[str, Any], source: str, mode: Mode, partial_credit
         raise _BadRecord("no ASSISTANT turn after the request")
     expected: list[dict[str, Any]] = []
     reply = None
+    results, facts = _glaive_response(texts, user)
     if FUNCTION_CALL_MARKER in assistant:
         parsed = parse_tool_calls(assistant[assistant.index(FUNCTION_CALL_MARKER) :])
         if parsed.malformed or not parsed.calls:
@@ -638,7 +692,27 @@ def _glaive_task(row: Mapping[str, Any], source: str, mode: Mode, partial_credit
         mode=mode,
         partial_credit=partial_credit,
         source=source,
+        results=results if len(expected) == 1 else [],
+        facts=facts if len(expected) == 1 else [],
     )
+
+
+def _glaive_response(texts: Sequence[tuple[str, str]], user: int) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The record's FUNCTION RESPONSE to its first call (a JSON object) and the facts its next ASSISTANT turn
+    states; nothing when the record has no readable response followed by a reply."""
+    from rlvr.envs.function_calling.execution import response_facts
+
+    roles = [role for role, _ in texts]
+    turn = next((i for i in range(user + 1, len(texts)) if roles[i] == "FUNCTION RESPONSE"), None)
+    if turn is None or turn + 1 >= len(texts) or roles[turn + 1] != "ASSISTANT" or roles[turn - 1] != "ASSISTANT":
+        return [], []
+    try:
+        response = json.loads(texts[turn][1])
+    except ValueError:
+        return [], []
+    if not isinstance(response, dict):
+        return [], []
+    return [response], response_facts(response, texts[turn + 1][1])
 
 
 def _accepting(value: Any) -> Any:
@@ -777,6 +851,10 @@ class FunctionCallingSource(GeneratedOrDataset):
     config_model = FunctionCallingConfig
     options = frozenset({"kind"})
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.brings_tools = bool(self.config.execute)
+
     def generator(self, config: FunctionCallingConfig) -> TaskSource:
         return RequestSource(config)
 
@@ -789,7 +867,12 @@ class FunctionCallingSource(GeneratedOrDataset):
             mode=config.mode,
             partial_credit=config.partial_credit,
         )
-        return records.tasks, records.skipped
+        if not config.execute:
+            return records.tasks, records.skipped
+        from rlvr.envs.function_calling.execution import executing
+
+        tasks = [executing(cast(FunctionCallingTask, task), world=i) for i, task in enumerate(records.tasks)]
+        return tasks, records.skipped
 
 
 # --- templates and rubric -----------------------------------------------------------------
@@ -855,6 +938,10 @@ class _TaskToolCallMatch:
     """``ToolCallMatch`` with the mode and partial credit the task carries (strict, none when it carries none)."""
 
     def __call__(self, completion: str, task: Any) -> Score:
+        if getattr(task, "execute", False):
+            from rlvr.envs.function_calling.execution import judge_executed
+
+            return judge_executed(completion, task)
         return _tool_call_match(getattr(task, "mode", "strict"), bool(getattr(task, "partial_credit", False)))(
             completion, task
         )

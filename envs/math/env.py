@@ -53,6 +53,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from rlvr.envs.core.registration import register
+from rlvr.envs.core.sandbox_tools import PYTHON
 from rlvr.envs.core.task import (
     DecontaminationOptions,
     GeneratedOrDataset,
@@ -418,4 +419,15 @@ register(
     rubric=math_rubric,
     template=TEMPLATES,
     description="Math word problems, GSM8K style, made offline by default; GSM8K/MATH files or hub ids via datasets.",
+    tools=[PYTHON],
+)
+
+register(
+    "rlvr/MathTool-v0",
+    source=MathSource,
+    rubric=math_rubric,
+    template=TEMPLATES,
+    description="rlvr/Math-v0 with a Python interpreter as a tool (tool-integrated reasoning); the answer is judged.",
+    tools=[PYTHON],
+    defaults={"tools": ["python"], "max_turns": 4},
 )

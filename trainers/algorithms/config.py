@@ -61,6 +61,12 @@ class TrainerConfig(EnvModules, EnvSelection):
     prompts_per_step: int = Field(8, ge=1, description="Prompts (env seeds) per step.")
     group_size: int = Field(8, ge=1, description="Completions sampled per prompt.")
     max_new_tokens: int = Field(64, ge=1, description="Generation budget per turn, in tokens.")
+    max_episode_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Generation budget of a whole multi-turn episode (tool calls, retries), in tokens: the turn that "
+        "reaches it is cut there and ends the episode. None: max_turns and the model's context bound an episode.",
+    )
     temperature: float = Field(1.0, ge=0.0, description="Sampling temperature; also divides logits for log-probs.")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
     top_k: int = Field(0, ge=0, description="Sample from the k most likely tokens only (0: no limit).")

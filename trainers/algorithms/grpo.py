@@ -90,7 +90,7 @@ class GRPOTrainer(RLTrainer):
         self.shared_prompts = 1 if one_forward else config.group_size
         # Dr. GRPO's constant: the most tokens an episode can generate (every turn has the budget).
         turns = max(cast(TextEnv, pool[0].unwrapped).config.max_turns for pool in self.env_pools.values())
-        self.max_episode_tokens = config.max_new_tokens * turns
+        self.max_episode_tokens = min(config.max_new_tokens * turns, config.max_episode_tokens or 1 << 62)
 
     @property
     def wants_sampler_logprobs(self) -> bool:

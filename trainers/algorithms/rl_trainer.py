@@ -404,7 +404,9 @@ class RLTrainer:
             start = taken[label] * config.group_size
             group_envs += self.env_pools[label][start : start + config.group_size]
             taken[label] += 1
-        episodes = collect_episodes(group_envs, local_seeds, engine, self.renderer, params, options)
+        episodes = collect_episodes(
+            group_envs, local_seeds, engine, self.renderer, params, options, config.max_episode_tokens
+        )
         for episode in episodes:
             episode.env = self.env_names[choices[episode.group]]
         return episodes
@@ -615,6 +617,7 @@ class RLTrainer:
             k=config.pass_k,
             temperature=config.temperature or 1.0,
             seed=config.seed,
+            max_episode_tokens=config.max_episode_tokens,
         )
         metrics = evaluate_envs(self.env_refs, self.engine, self.renderer, seeds, **settings)
         for index, curriculum, _ in self.curricula:  # and each level a curriculum may set
@@ -730,6 +733,10 @@ def episode_metrics(episodes: list[Episode]) -> dict[str, float]:
         "skipped": float(len(episodes) - len(judged)),
         "step_tokens": float(sum(len(e.token_ids) for e in episodes)),
     }
+    with_tools = [e.tool_calls for e in episodes if e.tool_calls is not None]
+    if with_tools:
+        metrics["tools/call_share"] = float(np.mean([calls > 0 for calls in with_tools]))
+        metrics["tools/calls"] = float(np.mean(with_tools))
     criteria = {name for e in episodes for name in e.scores}
     for name in sorted(criteria):
         values = [v for e in episodes if (v := e.scores.get(name)) is not None]

@@ -98,6 +98,12 @@ class EvalConfig(EnvModules):
     )
     temperature: float = Field(1.0, gt=0, description="Sampling temperature of the samples (greedy is 0).")
     max_new_tokens: int = Field(64, ge=1, description="Generation budget per turn, in tokens.")
+    max_episode_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Local model: generation budget of a whole multi-turn episode, in tokens (the turn that reaches "
+        "it is cut there and ends the episode), as the trainers' max_episode_tokens. None: no budget.",
+    )
     seed: int = Field(0, description="Seeds the sampling.")
     concurrency: int = Field(8, ge=1, description="With --endpoint: requests in flight at once.")
     retries: int = Field(4, ge=0, description="With --endpoint: further attempts after a failure that may pass.")
@@ -303,6 +309,7 @@ def _local_runner(config: EvalConfig) -> ChunkRunner:
             samples=config.samples,
             temperature=config.temperature,
             seed=seed,
+            max_episode_tokens=config.max_episode_tokens,
         )
         prompts = _prompts(ref, seeds)
         rows = []
@@ -374,6 +381,7 @@ class _Conversation:
     status: str = ""
     error: str | None = None
     done: bool = False
+    tools: tuple[dict[str, Any], ...] = ()
 
 
 def _endpoint_runner(config: EvalConfig) -> ChunkRunner:
@@ -394,7 +402,9 @@ def _endpoint_runner(config: EvalConfig) -> ChunkRunner:
             for sample in [GREEDY, *range(config.samples)]:
                 env = envs.make(ref.id, **ref.options)
                 text, info = env.reset(seed=task_seed)
-                games.append(_Conversation(env, task_seed, sample, text, list(info["messages"]), text, [], []))
+                game = _Conversation(env, task_seed, sample, text, list(info["messages"]), text, [], [])
+                game.tools = tuple(info.get("tools") or ())
+                games.append(game)
         turn = 0
         while active := [g for g in games if not g.done]:
             replies = endpoint.complete([_request(config, g, seed, turn) for g in active])
@@ -442,6 +452,7 @@ def _request(config: EvalConfig, game: _Conversation, seed: int, turn: int) -> R
         max_tokens=config.max_new_tokens,
         temperature=0.0 if greedy else config.temperature,
         seed=sample_seed,
+        tools=game.tools,
     )
 
 

@@ -53,6 +53,7 @@ class Episode:
             and feedback tokens. None unless ``SamplingParams.logprobs``.
         env: which env of a mixture the episode is from (its name in metrics), set by the trainer.
         reset_options: the options its env was reset with (a curriculum's level, say).
+        tool_calls: tool calls the model made (malformed attempts included); None when the env has no tools.
     """
 
     group: int
@@ -71,6 +72,7 @@ class Episode:
     sampler_logprobs: list[float] | None = None
     env: str = ""
     reset_options: dict[str, Any] = field(default_factory=dict)
+    tool_calls: int | None = None
 
     @property
     def completion_tokens(self) -> int:
@@ -236,6 +238,7 @@ def collect_episodes(
     renderer: PromptRenderer,
     params: SamplingParams,
     options: Sequence[dict[str, Any] | None] | None = None,
+    max_episode_tokens: int | None = None,
 ) -> list[Episode]:
     """Run one batch of episodes: ``len(envs) // len(seeds)`` copies per seed.
 
@@ -249,6 +252,9 @@ def collect_episodes(
             turn's index (0, 1, ...), the other fields are kept.
             ``params.logprobs`` fills ``Episode.sampler_logprobs``.
         options: per prompt, the options its copies are reset with (``reset(options=...)``); None: none.
+        max_episode_tokens: most tokens the model may generate in one episode, over all its turns: a turn
+            that would pass it is cut there (finish reason ``length``, as at ``max_new_tokens``) and the
+            episode ends after it. None: only the turns, the context and the env end an episode.
 
     Returns:
         The episodes, in the same order as ``envs``. Each one's reward is its
@@ -268,22 +274,37 @@ def collect_episodes(
             prompt_ids[group] = renderer.prompt(text, info["messages"], source, info.get("tools"))
         ids = list(prompt_ids[group])
         logprobs = [0.0] * len(ids) if params.logprobs else None
-        episodes.append(
-            Episode(
-                group, int(seeds[group]), ids, [0] * len(ids), sampler_logprobs=logprobs, reset_options=reset_options
-            )
+        episode = Episode(
+            group, int(seeds[group]), ids, [0] * len(ids), sampler_logprobs=logprobs, reset_options=reset_options
         )
+        episode.tool_calls = 0 if _text_env(env).toolbox is not None else None
+        episodes.append(episode)
 
     turn = 0
     while active := [i for i, e in enumerate(episodes) if not e.done]:
         turn_params = params if params.seed is None else dataclasses.replace(params, seed=params.seed + turn)
         completions = engine.sample([episodes[i].token_ids for i in active], turn_params)
+        if max_episode_tokens is not None:
+            completions = [
+                _within(c, max_episode_tokens - episodes[i].completion_tokens)
+                for i, c in zip(active, completions, strict=True)
+            ]
         texts = [renderer.tokenizer.decode(c.token_ids, skip_special_tokens=True) for c in completions]
         results = step_batch([envs[i] for i in active], texts)  # each rubric judges its completions as a batch
         for i, completion, text, result in zip(active, completions, texts, results, strict=True):
             _record(episodes[i], completion, text, result, renderer, _text_env(envs[i]))
+            if max_episode_tokens is not None and episodes[i].completion_tokens >= max_episode_tokens:
+                episodes[i].done = True  # the episode's budget is spent, as a time limit would end it
         turn += 1
     return episodes
+
+
+def _within(completion: Completion, budget: int) -> Completion:
+    """``completion`` cut to its first ``budget`` tokens, as if the budget had been its ``max_new_tokens``."""
+    if len(completion.token_ids) <= budget:
+        return completion
+    logprobs = completion.logprobs[:budget] if completion.logprobs is not None else None
+    return Completion(list(completion.token_ids[:budget]), logprobs, "length")
 
 
 def _record(
@@ -311,6 +332,8 @@ def _record(
     episode.reward = env.episode_reward(episode.turn_rewards)
     episode.status = info["status"]
     episode.scores = {name: score.value for name, score in info["score"].items()}
+    if "tool_calls" in info:
+        episode.tool_calls = (episode.tool_calls or 0) + len(info["tool_calls"])
     if terminated or truncated:
         episode.done = True
         return

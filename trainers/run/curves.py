@@ -69,6 +69,7 @@ PANELS: tuple[Panel, ...] = (
     Panel(
         "held-out accuracy per level", ("curriculum/*=*/accuracy",), "share correct", label="{part}", splits=("eval",)
     ),
+    Panel("episodes calling a tool", ("tools/call_share", "tool_call_share"), "share of episodes"),
     Panel("reward per criterion", ("rewards/*/mean",), "reward", label="{part}"),
     Panel("KL to the reference", ("kl",), "KL (nats per token)"),
     Panel("loss", ("loss",), "loss"),

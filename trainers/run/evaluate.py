@@ -130,10 +130,12 @@ def evaluation_episodes(
     temperature: float,
     seed: int,
     options: dict[str, Any] | None = None,
+    max_episode_tokens: int | None = None,
 ) -> tuple[list[Episode], list[Episode]]:
     """One chunk's episodes: one greedy per seed, and ``samples`` per seed at ``temperature`` drawn with ``seed``.
 
     ``options`` are the reset options of every task (a curriculum's level, say); None: none.
+    ``max_episode_tokens`` bounds each episode's generated tokens over its turns (``collect_episodes``).
 
     Returns:
         ``(greedy, sampled)``: ``greedy[i]`` is task ``seeds[i]``'s; ``sampled[i * samples + j]`` its j-th sample.
@@ -141,10 +143,12 @@ def evaluation_episodes(
     per_task = [options] * len(seeds)
     greedy_envs = [envs.make(env_id, **env_options) for _ in seeds]
     greedy_params = SamplingParams(max_new_tokens, temperature=0.0)
-    greedy = collect_episodes(greedy_envs, seeds, engine, renderer, greedy_params, per_task)
+    greedy = collect_episodes(greedy_envs, seeds, engine, renderer, greedy_params, per_task, max_episode_tokens)
     sample_envs = [envs.make(env_id, **env_options) for _ in range(len(seeds) * samples)]
     sample_params = SamplingParams(max_new_tokens, temperature=temperature, seed=seed)
-    sampled = collect_episodes(sample_envs, seeds, engine, renderer, sample_params, per_task)
+    sampled = collect_episodes(sample_envs, seeds, engine, renderer, sample_params, per_task, max_episode_tokens)
+    for env in (*greedy_envs, *sample_envs):  # their tool sessions, and the sessions of envs played on servers
+        env.close()
     return greedy, sampled
 
 
@@ -160,6 +164,7 @@ def evaluate(
     temperature: float = 1.0,
     seed: int = 0,
     options: dict[str, Any] | None = None,
+    max_episode_tokens: int | None = None,
 ) -> dict[str, float]:
     """Held-out metrics for the engine's current policy.
 
@@ -169,16 +174,19 @@ def evaluate(
         engine, renderer: how completions are sampled and prompts tokenized.
         seeds: held-out env seeds, one task each.
         max_new_tokens: generation budget per turn.
+        max_episode_tokens: generation budget per episode, over its turns (None: none).
         k: samples per task for pass@k (at ``temperature``).
         seed: seeds the sampling, so two evaluations of one policy agree.
 
     Returns:
         ``accuracy`` (greedy completions whose every criterion is ok),
         ``reward`` (mean greedy reward), ``pass@k`` (share of tasks with at
-        least one of k sampled completions ok), as ``held_out_metrics`` computes them.
+        least one of k sampled completions ok), as ``held_out_metrics`` computes them; with tools,
+        ``tool_call_share`` (greedy episodes that called a tool).
     """
     greedy: list[tuple[str, float | None]] = []
     sampled: list[list[str]] = []
+    tool_calls: list[int] = []
     for index, chunk in enumerate(eval_chunks(seeds)):
         chunk_greedy, chunk_sampled = evaluation_episodes(
             env_id,
@@ -191,10 +199,15 @@ def evaluate(
             temperature=temperature,
             seed=chunk_sampling_seed(seed, index),
             options=options,
+            max_episode_tokens=max_episode_tokens,
         )
         greedy += [(e.status, e.reward) for e in chunk_greedy]
         sampled += [[e.status for e in chunk_sampled[i * k : (i + 1) * k]] for i in range(len(chunk))]
-    return held_out_metrics(greedy, sampled, [k])
+        tool_calls += [e.tool_calls for e in chunk_greedy if e.tool_calls is not None]
+    metrics = held_out_metrics(greedy, sampled, [k])
+    if tool_calls:
+        metrics["tool_call_share"] = float(np.mean([calls > 0 for calls in tool_calls]))
+    return metrics
 
 
 def evaluate_envs(
@@ -207,6 +220,7 @@ def evaluate_envs(
     k: int = 4,
     temperature: float = 1.0,
     seed: int = 0,
+    max_episode_tokens: int | None = None,
 ) -> dict[str, float]:
     """``evaluate`` on each env of ``refs``: one env's metrics as they are; a mixture's per env
     (``env/<name>/accuracy``, ``/reward``, ``/pass@k``; ``short_names``) and as totals weighted
@@ -223,6 +237,7 @@ def evaluate_envs(
             k=k,
             temperature=temperature,
             seed=seed,
+            max_episode_tokens=max_episode_tokens,
         )
         for name, ref in zip(names, refs, strict=True)
     }
@@ -233,10 +248,16 @@ def evaluate_envs(
 
 def mixture_metrics(per_env: dict[str, dict[str, float]], weights: dict[str, float]) -> dict[str, float]:
     """A mixture's held-out metrics: each env's under ``env/<label>/<name>``, and their totals weighted by
-    ``weights`` under the plain names (an env whose value is NaN is left out of that total)."""
+    ``weights`` under the plain names (an env whose value is NaN, or that has no such metric, such as
+    ``tool_call_share`` for an env without tools, is left out of that total)."""
     metrics = {f"env/{label}/{name}": value for label, numbers in per_env.items() for name, value in numbers.items()}
-    for name in next(iter(per_env.values())):
-        pairs = [(numbers[name], weights[label]) for label, numbers in per_env.items() if not math.isnan(numbers[name])]
+    names = dict.fromkeys(name for numbers in per_env.values() for name in numbers)
+    for name in names:
+        pairs = [
+            (numbers[name], weights[label])
+            for label, numbers in per_env.items()
+            if name in numbers and not math.isnan(numbers[name])
+        ]
         total = sum(weight for _, weight in pairs)
         metrics[name] = sum(value * weight for value, weight in pairs) / total if pairs else math.nan
     return metrics
