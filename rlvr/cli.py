@@ -6,6 +6,7 @@
     rlvr sample --env ID --model M    rejection sampling: keep the completions the env's verifiers accept
     rlvr sft --data D --model M       supervised fine-tuning on such a data set
     rlvr audit ID [ID ...] | --all    measure how far an env's reward can be gamed
+    rlvr serve --env ID [--port P]    serve an env over the network (OpenEnv); clients make it with remote=URL
     rlvr decontaminate --train T --eval E   drop training items that overlap evaluation sets
     rlvr sandbox build|check|status   the Docker sandbox of the code environments
 
@@ -94,6 +95,12 @@ COMMANDS: dict[str, Command] = {
         "rlvr.trainers.cli.runs:add_runs_arguments",
         "rlvr.trainers.cli.runs:run_runs",
         extra="train",
+    ),
+    "serve": Command(
+        "serve an env over the network as an OpenEnv environment",
+        "rlvr.envs.cli.serve:add_serve_arguments",
+        "rlvr.envs.cli.serve:run_serve",
+        extra="serve",
     ),
     "audit": Command(
         "audit an env's reward: right answers, gaming strategies, properties",
