@@ -35,7 +35,7 @@ from rlvr.envs.core.text_env import EnvConfig, Feedback, TextEnv
 from rlvr.envs.core.tools import Tool
 from rlvr.verifiers.rubric import Rubric
 
-__all__ = ["ConfigError", "EnvEntry", "UnknownEnvError", "entry", "list_envs", "make", "register"]
+__all__ = ["ConfigError", "EnvEntry", "UnknownEnvError", "entry", "list_envs", "make", "register", "register_builder"]
 
 SourceFactory = Callable[..., TaskSource]
 RubricFactory = Callable[[PromptTemplate], Rubric]
@@ -64,6 +64,8 @@ class EnvEntry:
             the ones an episode may call.
         defaults: options ``make`` uses where it is not given them (an id for
             a family's tool-using variant: ``{"tools": ["python"]}``).
+        builder: for an env that is not a task family here (an OpenEnv env on
+            a server, ``register_builder``): options -> the env; None for a family.
     """
 
     id: str
@@ -79,6 +81,7 @@ class EnvEntry:
     audit_exempt: Mapping[str, str] = field(default_factory=dict)
     tools: Mapping[str, Tool] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    builder: Callable[..., TextEnv] | None = None
 
     @property
     def default_template(self) -> PromptTemplate:
@@ -93,6 +96,8 @@ class EnvEntry:
         self, template: str | PromptTemplate | None = None, render_mode: str | None = None, **options: Any
     ) -> TextEnv:
         """A new ``TextEnv`` for this entry with the given options."""
+        if self.builder is not None:
+            return self.builder(render_mode=render_mode, **options)
         remote = options.pop("remote", None)
         if remote is not None:  # played on a server of `rlvr serve`: the same id and options, there
             from rlvr.envs.serving.remote import RemoteTextEnv
@@ -219,6 +224,39 @@ def register(
     _REGISTRY[id] = entry_
     if replace:
         gym.registry.pop(id, None)  # replacing on purpose: no "overriding" warning
+    gym.register(id=id, entry_point=functools.partial(_build_env, entry_))
+    return entry_
+
+
+def register_builder(id: str, builder: Callable[..., TextEnv], description: str, replace: bool = False) -> EnvEntry:
+    """Register an env that is not a task family here, made by ``builder(render_mode=..., **options)``
+    (``rlvr.envs.serving.openenv_env.register_openenv``: an OpenEnv env on a server).
+
+    Raises:
+        ValueError: ``id`` is registered already and ``replace`` is False.
+    """
+    if id in _REGISTRY and not replace:
+        raise ValueError(f"{id!r} is already registered; pass replace=True to redefine it")
+
+    def no_source(**options: Any) -> TaskSource:
+        raise ConfigError(f"{id} is played on a server: it has no task source here")
+
+    def no_rubric(template: PromptTemplate) -> Rubric:
+        raise ConfigError(f"{id} is played on a server: it is judged there")
+
+    entry_ = EnvEntry(
+        id=id,
+        description=description,
+        make_source=no_source,
+        make_rubric=no_rubric,
+        templates={"plain": BUILTIN_TEMPLATES["plain"]},
+        module=str(sys._getframe(1).f_globals.get("__name__", "")),
+        distribution=current_distribution(),
+        builder=builder,
+    )
+    _REGISTRY[id] = entry_
+    if replace:
+        gym.registry.pop(id, None)
     gym.register(id=id, entry_point=functools.partial(_build_env, entry_))
     return entry_
 
