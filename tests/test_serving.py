@@ -231,3 +231,77 @@ def test_a_remote_envs_settings_are_the_servers_even_before_its_first_reset(sand
         assert remote.config.max_turns == 4 and remote.config.tools == ("python",)
         assert remote.reward_range == envs.make("rlvr/MathTool-v0").unwrapped.reward_range
         remote.close()
+
+
+@pytest.mark.parametrize(
+    ("env_id", "options"),
+    [("rlvr/Arithmetic-v0", {}), ("rlvr/FunctionCalling-v0", {"execute": True, "no_call_share": 0.3})],
+)
+def test_the_audit_of_a_served_env_matches_the_local_audit(env_id, options):
+    from rlvr.envs.audit.report import audit
+
+    local = audit(env_id, options, tasks=8, property_examples=5)
+    with served(env_id, options) as url:
+        remote = audit(env_id, {**options, "remote": url}, tasks=8, property_examples=5)
+    assert remote.passed == local.passed
+    assert [(r.name, r.reached, r.judged, r.max_reward) for r in remote.rows] == [
+        (r.name, r.reached, r.judged, r.max_reward) for r in local.rows
+    ]
+    assert remote.references == local.references and remote.false_negatives == local.false_negatives == []
+    assert not remote.properties_checked and "properties: not checked" in remote.table()
+
+
+def test_killing_one_of_two_servers_mid_load_fails_only_its_steps_and_it_is_used_again_once_restarted():
+    port = free_port()
+    dying_url = f"http://127.0.0.1:{port}"
+    process = start_process("rlvr/Arithmetic-v0", port, json.dumps(EASY))
+    try:
+        with served("rlvr/Arithmetic-v0", EASY) as steady_url:
+            batch = [envs.make("rlvr/Arithmetic-v0", **EASY, remote=[dying_url, steady_url]) for _ in range(8)]
+            answers = [env.reset(seed=seed)[1]["task"].answer for seed, env in enumerate(batch)]
+            on_dying = [env.unwrapped.url == dying_url for env in batch]
+            assert 0 < sum(on_dying) < len(batch)
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+            results = step_batch(batch, [f" {a}" for a in answers])
+            for lost, (_, reward, terminated, _, info) in zip(on_dying, results, strict=True):
+                assert (reward, info["status"]) == ((None, "remote_error") if lost else (1.0, "ok")) and terminated
+            process = start_process("rlvr/Arithmetic-v0", port, json.dumps(EASY))
+            for seed, env in enumerate(batch):
+                env.reset(seed=seed)
+            assert [r[1] for r in step_batch(batch, [f" {a}" for a in answers])] == [1.0] * len(batch)
+    finally:
+        process.kill()
+
+
+def test_rlvr_eval_and_rlvr_sample_on_a_remote_env_report_what_they_report_locally(
+    arithmetic, cold_started_tiny, tmp_path
+):
+    from rlvr.trainers.pipelines.evaluation import EvalConfig, run_eval
+    from rlvr.trainers.pipelines.sample import SampleConfig, sample
+
+    def evaluation(options, out):
+        env = f"rlvr/Arithmetic-v0:{json.dumps(options)}"
+        config = EvalConfig(env=[env], model=str(cold_started_tiny), tasks=12, samples=2, max_new_tokens=4)
+        return run_eval(config.model_copy(update={"output_dir": out, "progress": False})).summary["total"]
+
+    local = evaluation(EASY, tmp_path / "eval-local")
+    remote = evaluation({**EASY, "remote": arithmetic}, tmp_path / "eval-remote")
+    assert {k: local[k] for k in ("accuracy", "reward", "pass@2")} == {
+        k: remote[k] for k in ("accuracy", "reward", "pass@2")
+    }
+
+    def sampled(options, out):
+        config = SampleConfig(
+            env="rlvr/Arithmetic-v0",
+            env_options=options,
+            model=str(cold_started_tiny),
+            out=out,
+            prompts=6,
+            k=2,
+            max_new_tokens=4,
+            progress=False,
+        )
+        return [row["completion"] for row in sample(config).dataset]
+
+    assert sampled({**EASY, "remote": arithmetic}, tmp_path / "s-remote") == sampled(EASY, tmp_path / "s-local")

@@ -150,41 +150,92 @@ def audit(
         raise ValueError(f"tasks must be at least 1, got {tasks}")
     registered = entry(env_id)
     env = registered.build(**dict(options or {}))
+    judge: _Judge | None = None
     try:
         contexts, seeds = _contexts(env, tasks, seed)
-        report = AuditReport(env_id, env.template.name, tasks, env.rubric.reward_range[1], len(contexts))
+        report = AuditReport(env_id, env.template.name, tasks, env.reward_range[1], len(contexts))
         report.unknown_exemptions = sorted(set(registered.audit_exempt) - {s.name for s in STRATEGIES})
-        # A task that brings tools is judged after the right calls, as the last turn of a right episode.
-        task_list = [context.task.judged_after(context.task.reference_calls()) for context in contexts]
-        references = env.rubric.score_batch([context.reference for context in contexts], task_list)
+        judge = _Judge(env, registered, dict(options or {}), contexts, seeds)
+        task_list = list(range(len(contexts)))  # the judge knows each task by its position
+        references = judge.score_batch([context.reference for context in contexts], task_list)
         for context_seed, result in zip(seeds, references, strict=True):
             if not _at_maximum(result.reward, report.high):
                 report.false_negatives.append((context_seed, result.reward, result.status.value))
         # A task that an empty completion already solves (a request no function answers: "no call" is right)
         # cannot tell gaming from answering; strategies are judged on the others.
-        blank = env.rubric.score_batch([""] * len(contexts), task_list)
+        blank = judge.score_batch([""] * len(contexts), task_list)
         judged = [i for i, result in enumerate(blank) if not _at_maximum(result.reward, report.high)]
         report.blank_solved = len(contexts) - len(judged)
         for strategy in STRATEGIES:
             exempt = registered.audit_exempt.get(strategy.name) or strategy.not_for(env.template)
             tried = judged if exempt is None else []
             if tried and strategy.control is not None:  # judged only where the trick could make the difference
-                controls = env.rubric.score_batch(
-                    [strategy.control(contexts[i]) for i in tried], [task_list[i] for i in tried]
-                )
+                controls = judge.score_batch([strategy.control(contexts[i]) for i in tried], tried)
                 tried = [
                     i for i, result in zip(tried, controls, strict=True) if not _at_maximum(result.reward, report.high)
                 ]
             completions = [strategy.make(contexts[i]) for i in tried]
-            results = env.rubric.score_batch(completions, [task_list[i] for i in tried]) if completions else []
+            results = judge.score_batch(completions, tried) if completions else []
             rewards = [result.reward for result in results]
             report.rows.append(_row(strategy.name, strategy.what, completions, rewards, report.high, exempt))
-        if properties:
+        if properties and not env.remote:  # the property kit reads the rubric, which a served env keeps there
             report.properties_checked = True
             report.property_failure = _properties(env, seed, property_examples)
     finally:
         env.close()
+        if judge is not None:
+            judge.close()
     return report
+
+
+@dataclass(frozen=True)
+class _StatusText:
+    value: str
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """A served env's verdict on one completion, read as a ``RubricResult`` is (``reward``, ``status.value``)."""
+
+    reward: float | None
+    status: _StatusText
+
+
+class _Judge:
+    """Scores completions of the audited tasks (known by position): with the env's rubric, a task that brings
+    tools judged after its right calls; for an env played on a server, each completion as the answer of an
+    episode there, after the right calls."""
+
+    def __init__(
+        self, env: TextEnv, registered: Any, options: dict[str, Any], contexts: list[Context], seeds: list[int]
+    ):
+        self.env, self.registered, self.options, self.seeds = env, registered, options, seeds
+        self.tasks = [context.task.judged_after(context.task.reference_calls()) for context in contexts]
+        self.pool: list[TextEnv] = []
+
+    def score_batch(self, completions: list[str], positions: list[int]) -> list[Any]:
+        if not self.env.remote:
+            return self.env.rubric.score_batch(completions, [self.tasks[i] for i in positions])
+        from rlvr.envs.core.text_env import step_batch
+        from rlvr.envs.core.tools import call_text
+
+        while len(self.pool) < len(completions):
+            self.pool.append(self.registered.build(**self.options))
+        envs = self.pool[: len(completions)]
+        for env, position in zip(envs, positions, strict=True):
+            env.reset(seed=self.seeds[position])
+        calls = [
+            "".join(call_text(c["name"], c["arguments"]) for c in self.tasks[i].reference_calls()) for i in positions
+        ]
+        calling = [j for j, call in enumerate(calls) if call]
+        if calling:
+            step_batch([envs[j] for j in calling], [calls[j] for j in calling])
+        results = step_batch(envs, completions)
+        return [_Verdict(reward, _StatusText(info["status"])) for _, reward, _, _, info in results]
+
+    def close(self) -> None:
+        for env in self.pool:
+            env.close()
 
 
 def _contexts(env: TextEnv, tasks: int, seed: int) -> tuple[list[Context], list[int]]:
