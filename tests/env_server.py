@@ -60,5 +60,5 @@ def start_process(env_id: str, port: int, options: str = "{}") -> subprocess.Pop
     """The real ``rlvr serve`` command, in a process of its own, up and healthy."""
     command = [RLVR, "serve", "--env", env_id, "--env-options", options, "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_healthy(f"http://127.0.0.1:{port}")
+    wait_healthy(f"http://127.0.0.1:{port}", 180)  # it imports openenv-core's server: slow on a busy machine
     return process

@@ -75,3 +75,9 @@ def test_digit_runs_and_numbers_read_ids_dates_and_times():
 def test_never_raises_on_anything_a_model_writes(reply, facts):
     verdict = check_facts(reply, facts, max_foreign=20)
     assert set(verdict.missing) <= {fact for fact in facts if not isinstance(fact, bool) and fact is not None}
+
+
+@given(st.integers(10**8, 10**18), st.integers(1, 1000))
+def test_big_numbers_are_compared_exactly_never_as_close_enough(fact, offset):
+    assert check_facts(f"It is {fact + offset}.", [fact]).missing == (fact,)
+    assert check_facts(f"It is {fact}.", [fact]).ok

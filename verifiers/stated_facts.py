@@ -5,10 +5,11 @@ should report that result: the temperature, the converted amount, the booking's
 confirmation code. ``check_facts`` takes the reply and the facts (values from
 the results that a helpful reply states) and says which facts are missing.
 
-* A number fact is stated when a number written in the reply equals it: ``12``
-  for ``12.0``, ``1,234.5`` for ``1234.5``; a fact with more than two decimals
-  may be written rounded to two (``18.33`` for ``18.333``). Signs are read, so
-  ``-4`` is not ``4``.
+* A number fact is stated when a number written in the reply equals it
+  exactly: ``12`` for ``12.0``, ``1,234.5`` for ``1234.5``; a fact with more
+  than two decimals may be written rounded to two (``18.33`` for ``18.333``).
+  Numbers are compared as decimals, so big ones are never "close enough"
+  (``1000000000`` is not ``999999999``). Signs are read, so ``-4`` is not ``4``.
 * A text fact is stated when the reply contains it, ignoring case and runs of
   white space (``"Light Rain"`` in ``"light  rain expected"``).
 * Booleans and other values are not facts a reply states; they are skipped.
@@ -29,6 +30,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 __all__ = ["FactCheck", "check_facts", "digit_runs", "numbers_in"]
@@ -56,17 +58,9 @@ class FactCheck:
         return not self.missing and not self.hedged
 
 
-def numbers_in(text: str) -> list[float]:
-    """The numbers written in ``text``, in order (thousands separators read: ``1,234.5`` is 1234.5)."""
-    found = []
-    for match in _NUMBER.finditer(text):
-        try:
-            value = float(match.group().replace(",", ""))
-        except ValueError:  # pragma: no cover - the pattern only matches numerals
-            continue
-        if math.isfinite(value):
-            found.append(value)
-    return found
+def numbers_in(text: str) -> list[Decimal]:
+    """The numbers written in ``text``, in order, exactly (thousands separators read: ``1,234.5`` is 1234.5)."""
+    return [Decimal(match.group().replace(",", "")) for match in _NUMBER.finditer(text)]
 
 
 def digit_runs(text: str) -> list[str]:
@@ -105,11 +99,14 @@ def _is_fact(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _states(fact: int | float | str, numbers: list[float], folded: str) -> bool:
+def _states(fact: int | float | str, numbers: list[Decimal], folded: str) -> bool:
+    """A text fact found in the folded reply, or a number fact equal to a number written in it: exactly (as the
+    fact's shortest decimal form), or rounded to two decimals."""
     if isinstance(fact, str):
         return _fold(fact) in folded
-    close = {float(fact), round(float(fact), 2)}
-    return any(any(math.isclose(number, value, rel_tol=1e-9, abs_tol=1e-9) for value in close) for number in numbers)
+    exact = Decimal(repr(fact)) if isinstance(fact, float) else Decimal(fact)
+    accepted = {exact, exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)}
+    return any(number in accepted for number in numbers)
 
 
 def _fold(text: str) -> str:

@@ -23,8 +23,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rlvr import __version__
-
 __all__ = ["DEFAULT_EXTRAS", "DOCKERFILE", "REPOSITORY", "build_serving_image"]
 
 REPOSITORY = "rlvr-serve"
@@ -62,7 +60,7 @@ def build_serving_image(
         raise RuntimeError(f"the image runs Debian 12's Python 3.11; build it with Python 3.11, not {sys.version}")
     if not image_exists(client, BASE_IMAGE):
         build_base_offline(client, log=log)
-    tag = f"{REPOSITORY}:{__version__}"
+    tag = f"{REPOSITORY}:{_version()}"
     requirement = f"{_project()}[{','.join(['serve', *extras])}]"
     with tempfile.TemporaryDirectory(prefix="rlvr-serve-image-") as context:
         log(f"serve image: installing {requirement} into the image's library (pip install --target)")
@@ -85,4 +83,11 @@ def _project() -> str:
     root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file() and (root / "rlvr").is_dir():
         return str(root)
-    return f"rlvr-gym=={__version__}"
+    return f"rlvr-gym=={_version()}"
+
+
+def _version() -> str:
+    """The installed rlvr-gym's version."""
+    from importlib.metadata import version
+
+    return version("rlvr-gym")
