@@ -12,10 +12,17 @@ import pytest
 from rlvr.verifiers.score import Score, Status
 
 JUDGEMENTS = [s for s in Status if s.is_judgement]
-NO_JUDGEMENTS = [Status.DATA_ERROR, Status.VERIFIER_ERROR, Status.GRADER_ERROR, Status.UNDECIDABLE]
+NO_JUDGEMENTS = [
+    Status.DATA_ERROR,
+    Status.VERIFIER_ERROR,
+    Status.GRADER_ERROR,
+    Status.UNDECIDABLE,
+    Status.TOOL_ERROR,
+    Status.REMOTE_ERROR,
+]
 
 
-def test_only_data_verifier_grader_errors_and_undecidable_are_not_judgements():
+def test_only_data_verifier_grader_tool_and_remote_errors_and_undecidable_are_not_judgements():
     assert {s for s in Status if not s.is_judgement} == set(NO_JUDGEMENTS)
     assert set(JUDGEMENTS) == {
         Status.OK,
