@@ -193,12 +193,6 @@ class RemoteTextEnv(TextEnv):
         """Never: the server runs tool turns (a remote env's every step goes to its server)."""
         return None
 
-    def episode_reward(self, turn_rewards: Sequence[float | None]) -> float | None:
-        from rlvr.envs.core.text_env import combine_turn_rewards
-
-        config = self.config
-        return combine_turn_rewards(turn_rewards, config.episode_reward, config.turn_discount, self._range[0])
-
     def close(self) -> None:
         """End the session (best effort)."""
         client, self._client = self._client, None
@@ -213,11 +207,6 @@ class RemoteTextEnv(TextEnv):
         if client is not None and loop is not None and not loop.is_closed():
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(client.close(), loop)
-
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
-        return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in self._messages)
 
     # --- the connection -------------------------------------------------------------------
 
