@@ -6,7 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlvr import envs
-from rlvr.envs.arithmetic.env import LEVELS, ArithmeticConfig, ArithmeticSource, ArithmeticTask, evaluate
+from rlvr.envs.arithmetic.env import (
+    LEVELS,
+    ArithmeticConfig,
+    ArithmeticSource,
+    ArithmeticTask,
+    evaluate,
+    long_multiplication,
+)
 from rlvr.envs.core.templates import BUILTIN_TEMPLATES
 from rlvr.verifiers.properties import check_rubric
 
@@ -200,3 +207,50 @@ def test_the_calculator_option_gives_tool_episodes_that_pass_gymnasiums_checker(
 def test_a_tool_the_env_does_not_offer_is_a_config_error_naming_the_ones_it_does():
     with pytest.raises(envs.ConfigError, match=r"rlvr/Arithmetic-v0: tools \['search'\] are not offered.*calculator"):
         envs.make("rlvr/Arithmetic-v0", tools=["search"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=10**6), st.integers(min_value=1, max_value=10**4))
+def test_long_multiplications_every_step_is_true_and_it_ends_at_the_product(a, b):
+    import math
+    import re
+
+    working = long_multiplication(a, b)
+    for clause in re.split(r"[.,] ", working.rstrip(".")):
+        if " = " not in clause:
+            assert re.fullmatch(r"carry \d", clause), clause
+            continue
+        left, result = clause.removeprefix("So ").split(" = ")
+        value = sum(math.prod(int(x) for x in term.split(" * ")) for term in left.split(" + "))
+        assert value == int(result), clause
+    assert working.endswith(f"So {a} * {b} = {a * b}.")
+    rows = len(str(b))
+    assert working.count(f"So {a} * ") == rows + (rows > 1)  # a row per digit, then the total
+
+
+def test_only_products_of_two_positive_numbers_have_worked_reasoning():
+    def task(operands, operations):
+        return ArithmeticTask(
+            question="", operands=operands, operations=operations, answer=evaluate(operands, operations)
+        )
+
+    assert task((47, 8), ("*",)).worked_reasoning() == (
+        "7 * 8 = 56, carry 5. 4 * 8 = 32, 32 + 5 = 37. So 47 * 8 = 376."
+    )
+    assert task((3, 4), ("+",)).worked_reasoning() is None
+    assert task((2, 3, 4), ("*", "*")).worked_reasoning() is None
+
+
+def test_the_cold_starts_worked_example_writes_the_working_before_the_answer_line():
+    from rlvr.trainers.pipelines.sft import worked_example
+
+    env = envs.make("rlvr/Arithmetic-v0", level=3)
+    _, info = env.reset(seed=7)
+    a, b = info["task"].operands
+    _, _, completion = worked_example(env, 7)
+    assert completion == (
+        f"{long_multiplication(a, b)}\nFinal Answer: the final answer is {a * b}. I hope it is correct."
+    )
+    assert env.step(completion)[1] == 1.0
+    equation = envs.make("rlvr/Arithmetic-v0", level=3, template="equation")
+    assert worked_example(equation, 7)[2] == f" {a * b}"  # no room for reasoning: the bare answer

@@ -167,11 +167,12 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-def test_the_wheel_installs_one_top_level_name_and_the_sandbox_image_files(wheel):
+def test_the_wheel_installs_one_top_level_name_the_sandbox_image_files_and_the_tokenizer(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top_level == {"rlvr"}
-    for expected in ("rlvr/cli.py", "rlvr/envs/core/registration.py", "rlvr/sandbox/container/Dockerfile"):
+    shipped = ("rlvr/sandbox/container/Dockerfile", "rlvr/trainers/models/tiny_bpe.json")
+    for expected in ("rlvr/cli.py", "rlvr/envs/core/registration.py", *shipped):
         assert expected in names
 
 

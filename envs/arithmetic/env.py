@@ -30,7 +30,7 @@ from rlvr.verifiers.numeric_answer import NumericAnswer
 from rlvr.verifiers.recipes import answer_rubric
 from rlvr.verifiers.rubric import Rubric
 
-__all__ = ["LEVELS", "ArithmeticConfig", "ArithmeticSource", "ArithmeticTask", "evaluate"]
+__all__ = ["LEVELS", "ArithmeticConfig", "ArithmeticSource", "ArithmeticTask", "evaluate", "long_multiplication"]
 
 Operation = Literal["+", "-", "*", "/"]
 
@@ -54,6 +54,21 @@ class ArithmeticTask(Task):
     operations: tuple[Operation, ...] = Field(description="The operators between them (len(operands) - 1).")
     answer: int = Field(description="The exact value, with * and / before + and -.")
     level: int | None = Field(None, description="The difficulty preset this task came from, if any.")
+
+    def worked_reasoning(self) -> str | None:
+        """Long multiplication written out, for a product of two positive numbers; None for other expressions.
+
+        One line per digit of the second number, right to left, multiplying
+        the first number by it one digit at a time with the carries, then
+        the shifted rows added up. ``47 * 8`` reads::
+
+            7 * 8 = 56, carry 5. 4 * 8 = 32, 32 + 5 = 37. So 47 * 8 = 376.
+
+        and a two-digit second number adds a second row and ``376 + 1410 = 1786.``
+        """
+        if self.operations != ("*",) or min(self.operands) <= 0:
+            return None
+        return long_multiplication(*self.operands)
 
 
 class ArithmeticConfig(BaseModel):
@@ -159,6 +174,30 @@ def _make_divisions_exact(rng: random.Random, operands: list[int], operations: l
             operands[first] = divisor * rng.randint(*multiples)
         else:
             operands[first] = divisor * rng.randint(1, 9)
+
+
+def long_multiplication(a: int, b: int) -> str:
+    """The working of ``a * b`` (positive integers) digit by digit, as ``ArithmeticTask.worked_reasoning`` writes it."""
+    lines = []
+    rows = []
+    for place, digit in enumerate(int(d) for d in reversed(str(b))):
+        steps, carry = [], 0
+        digits = [int(d) for d in reversed(str(a))]
+        for index, x in enumerate(digits):
+            product = x * digit
+            step = f"{x} * {digit} = {product}"
+            if carry:
+                step += f", {product} + {carry} = {product + carry}"
+                product += carry
+            carry = product // 10
+            last = index == len(digits) - 1  # the last step's tens lead the row: no carry to note
+            steps.append(step + (f", carry {carry}" if carry and not last else ""))
+        row = a * digit
+        lines.append(". ".join(steps) + f". So {a} * {digit} = {row}.")
+        rows.append(row * 10**place)
+    if len(rows) > 1:
+        lines.append(f"{' + '.join(str(r) for r in rows)} = {a * b}. So {a} * {b} = {a * b}.")
+    return " ".join(lines)
 
 
 def evaluate(operands: Sequence[int], operations: Sequence[str]) -> int:

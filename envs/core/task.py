@@ -68,6 +68,16 @@ class Task(BaseModel):
         answer = getattr(self, "answer", None)
         return None if answer is None else str(answer)
 
+    def worked_reasoning(self) -> str | None:
+        """The working that leads to the reference answer, as a worked example writes it, or None.
+
+        The cold start writes it before the answer where the template has room
+        for reasoning (``fireworks``, ``r1``, ``boxed``), so that a model
+        fine-tuned on worked examples learns the steps, not only the result.
+        None (the default) gives a placeholder sentence instead.
+        """
+        return None
+
     def episode_tools(self) -> dict[str, Tool]:
         """Tools this task brings to its episode, by name, besides the env's (none by default).
 

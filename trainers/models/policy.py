@@ -2,7 +2,8 @@
 
 ``load_policy(name)`` is the one entry point the trainers use. ``"tiny"`` (or
 ``"tiny:<size>"``, a key of ``TINY_SIZES``) builds a freshly initialised Llama
-with a character-level tokenizer, from code alone: no files, no network. It
+with a character-level tokenizer or the shipped BPE tokenizer
+(``bpe_tokenizer``), from code and package files alone: no network. It
 exists so that tests, examples and CI can train end to end on a CPU in seconds;
 it starts knowing nothing, so its rewards start near zero. Any other name is a
 local directory or a hub id, loaded with ``AutoModelForCausalLM`` and
@@ -17,6 +18,7 @@ that ``load_policy`` reads back to the same logits.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +34,15 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
+from rlvr.trainers.models.bpe_tokenizer import build_bpe_tokenizer
+
 __all__ = [
     "CHAR_VOCAB",
     "SPECIAL_TOKENS",
     "TINY_CONTEXT",
     "TINY_NAME",
     "TINY_SIZES",
+    "TINY_TOKENIZERS",
     "build_char_tokenizer",
     "build_tiny_model",
     "context_length",
@@ -56,10 +61,11 @@ CHAR_VOCAB: tuple[str, ...] = (*(chr(code) for code in range(32, 127)), "\n", "\
 """The characters the character tokenizer knows (ids 4 on): printable ASCII, newline, tab."""
 
 TINY_CONTEXT = 8192
-"""Positions the embedded model sees, in characters (its tokens).
+"""Positions the embedded model sees: characters with the character tokenizer, about 3.5 characters each with BPE.
 
 Every built-in env's longest default prompt fits with room for the completion
-(FunctionCalling's tool lists reach about 4,000 characters). Rotary position
+(FunctionCalling's tool lists reach about 4,000 characters), even one character
+a position. Rotary position
 embeddings have no weights, so the context costs no parameters and leaves the
 initialisation, and so every trained figure, as it was.
 """
@@ -67,6 +73,7 @@ initialisation, and so every trained figure, as it was.
 TINY_SIZES: dict[str, dict[str, Any]] = {
     # About 130k parameters: a forward and backward pass over 16 x 64 tokens takes ~30 ms on 2 CPU cores.
     "tiny": {
+        "tokenizer": "char",
         "hidden_size": 64,
         "num_hidden_layers": 2,
         "num_attention_heads": 4,
@@ -77,6 +84,7 @@ TINY_SIZES: dict[str, dict[str, Any]] = {
     },
     # About 800k parameters: still CPU-sized, with room to actually learn a small task.
     "small": {
+        "tokenizer": "char",
         "hidden_size": 128,
         "num_hidden_layers": 4,
         "num_attention_heads": 4,
@@ -85,11 +93,46 @@ TINY_SIZES: dict[str, dict[str, Any]] = {
         "max_position_embeddings": TINY_CONTEXT,
         "tie_word_embeddings": True,
     },
+    # About 260k parameters: "tiny" reading the BPE tokenizer; half of them are the 2,048 token embeddings.
+    "tiny-bpe": {
+        "tokenizer": "bpe",
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "intermediate_size": 256,
+        "max_position_embeddings": TINY_CONTEXT,
+        "tie_word_embeddings": True,
+    },
+    # About 1.2M parameters: "small" reading the BPE tokenizer, so a prompt is about a quarter as long.
+    "small-bpe": {
+        "tokenizer": "bpe",
+        "hidden_size": 128,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "intermediate_size": 512,
+        "max_position_embeddings": TINY_CONTEXT,
+        "tie_word_embeddings": True,
+    },
+    # About 5M parameters, BPE: the largest size a 2-core CPU trains in minutes.
+    "medium": {
+        "tokenizer": "bpe",
+        "hidden_size": 256,
+        "num_hidden_layers": 6,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 4,
+        "intermediate_size": 1024,
+        "max_position_embeddings": TINY_CONTEXT,
+        "tie_word_embeddings": True,
+    },
 }
-"""Named architectures of the embedded model: ``LlamaConfig`` keyword arguments.
+"""Named architectures of the embedded model: its tokenizer (``"char"`` or
+``"bpe"``, see ``TINY_TOKENIZERS``) and ``LlamaConfig`` keyword arguments.
 
 The vocabulary size and the special-token ids are not here; ``build_tiny_model``
-takes them from the tokenizer. Add a size by adding an entry.
+takes them from the tokenizer. Add a size by adding an entry. Parameter counts
+and the time of one GRPO step on 2 CPU cores: ``benchmarks/tiny_sizes.py``.
 """
 
 
@@ -128,11 +171,18 @@ def build_char_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
+TINY_TOKENIZERS: dict[str, Callable[[], PreTrainedTokenizerFast]] = {
+    "char": build_char_tokenizer,
+    "bpe": build_bpe_tokenizer,
+}
+"""The embedded model's tokenizers by name: one token per character, or the shipped byte-level BPE."""
+
+
 def build_tiny_model(size: str = "tiny", seed: int = 0) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast]:
-    """A freshly initialised embedded model and its character tokenizer.
+    """A freshly initialised embedded model and its tokenizer.
 
     Args:
-        size: a key of ``TINY_SIZES`` (``"tiny"``, ``"small"``).
+        size: a key of ``TINY_SIZES`` (``"tiny"``, ``"small"``, ``"tiny-bpe"``, ``"small-bpe"``, ``"medium"``).
         seed: seeds the weight initialisation. The same (size, seed) gives
             identical parameters in any process; the global torch RNG is left
             as it was.
@@ -143,21 +193,22 @@ def build_tiny_model(size: str = "tiny", seed: int = 0) -> tuple[LlamaForCausalL
         train), with ``vocab_size == len(tokenizer)`` and the pad, bos and eos
         ids of the tokenizer in both ``model.config`` and
         ``model.generation_config``; and the tokenizer of
-        ``build_char_tokenizer``, its ``model_max_length`` set to the model's
-        ``max_position_embeddings``.
+        size's tokenizer (``TINY_TOKENIZERS``), its ``model_max_length`` set to
+        the model's ``max_position_embeddings``.
 
     Raises:
         OSError: ``size`` is not a key of ``TINY_SIZES`` (no such model, as for a hub id that is not there).
     """
     if size not in TINY_SIZES:
         raise OSError(f"unknown tiny model size {size!r}; the sizes are {sorted(TINY_SIZES)}")
-    tokenizer = build_char_tokenizer()
+    architecture = dict(TINY_SIZES[size])
+    tokenizer = TINY_TOKENIZERS[architecture.pop("tokenizer")]()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        **TINY_SIZES[size],
+        **architecture,
     )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

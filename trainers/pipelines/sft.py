@@ -171,7 +171,7 @@ def fit(
 
 def worked_example(env: Any, seed: int, options: dict[str, Any] | None = None) -> tuple[str, list[dict[str, str]], str]:
     """``(prompt, messages, completion)`` for the task of ``seed`` (reset with ``options``): the reference
-    answer in the template's format."""
+    answer in the template's format, after the task's worked reasoning where the format has room for it."""
     prompt, info = env.reset(seed=seed, options=options)
     task = info["task"]
     answer = task.reference_answer()
@@ -180,7 +180,10 @@ def worked_example(env: Any, seed: int, options: dict[str, Any] | None = None) -
     template = env.unwrapped.template
     if template.answer_format is AnswerFormat.LAST_NUMBER:
         return prompt, info["messages"], f" {answer}"
-    return prompt, info["messages"], template.answer_completion(answer)
+    reasoning = task.worked_reasoning()
+    if reasoning is None:
+        return prompt, info["messages"], template.answer_completion(answer)
+    return prompt, info["messages"], template.answer_completion(answer, reasoning)
 
 
 def worked_trace(
