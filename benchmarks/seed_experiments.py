@@ -15,7 +15,7 @@ the figure shows the held-out curves.
     instructions        share of instructions followed             +0.30 with GRPO
     mixture             both of the first two, in one run          both rise; each within 0.05 of its own run
 
-Run (about an hour on 2 cores for all four, three seeds each):
+Run (all four, three seeds each: 12 runs of 15 minutes or more on 2 cores):
     .venv/bin/python benchmarks/seed_experiments.py
     .venv/bin/python benchmarks/seed_experiments.py --experiments multiplication --seeds 0
 """
@@ -152,8 +152,8 @@ def table(runs: list[Run], model: dict[str, str]) -> str:
             minutes = statistics.median(r.seconds for r in mine) / 60
             lines.append(
                 f"| {experiment.family} | {label} | {model[name]} | {model[name + ':steps']} | "
-                f"{' / '.join(f'{v:.2f}' for v in before)} | {' / '.join(f'{v:.2f}' for v in after)} | "
-                f"{rise:+.2f} | {minutes:.1f} min |"
+                f"{' / '.join(f'{v:.3f}' for v in before)} | {' / '.join(f'{v:.3f}' for v in after)} | "
+                f"{rise:+.3f} | {minutes:.1f} min |"
             )
     return "\n".join(lines)
 
@@ -201,11 +201,12 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time; the CPU's threads are shared out")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "seed-experiments", help="run directories")
     parser.add_argument("--figure", type=Path, default=ROOT / "benchmarks" / "figures" / "seed_experiments.png")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per run (default: cores / jobs)")
     parser.add_argument("--report-only", action="store_true", help="train nothing: table and figure from --out")
     parser.add_argument("extra", nargs="*", help="more `rlvr train` flags for every run, after --")
     args = parser.parse_args()
 
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     jobs = [] if args.report_only else [(EXPERIMENTS[n], seed) for n in args.experiments for seed in args.seeds]
     print(f"{len(jobs)} runs, {args.jobs} at a time with {threads} thread(s) each", flush=True)
 

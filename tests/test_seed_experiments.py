@@ -55,4 +55,4 @@ def test_the_table_reports_the_first_and_last_held_out_values_and_the_median_ris
     text = seed_experiments.table(runs, {"multiplication": "tiny:small-bpe", "multiplication:steps": "600 + 300"})
     (row,) = [line for line in text.splitlines() if line.startswith("| Fireworks 1")]
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[4:] == ["0.20 / 0.30 / 0.10", "0.60 / 0.50 / 0.60", "+0.40", "5.3 min"]
+    assert cells[4:] == ["0.200 / 0.300 / 0.100", "0.600 / 0.500 / 0.600", "+0.400", "5.3 min"]
