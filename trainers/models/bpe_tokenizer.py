@@ -33,6 +33,7 @@ __all__ = [
     "BPE_VOCAB_SIZE",
     "build_bpe_tokenizer",
     "envs_corpus",
+    "fast_tokenizer",
     "train_bpe_tokenizer",
 ]
 
@@ -40,7 +41,7 @@ BPE_VOCAB_SIZE = 2048
 """Tokens of the shipped tokenizer: 4 special tokens, the 256 bytes, and 1,788 merges."""
 
 BPE_SPECIAL_TOKENS: tuple[str, ...] = ("<pad>", "<unk>", "<s>", "</s>")
-"""Special tokens, ids 0-3 in this order (as in the character tokenizer)."""
+"""Special tokens of both embedded tokenizers, ids 0-3 in this order."""
 
 BPE_FILE = Path(__file__).with_name("tiny_bpe.json")
 """The shipped tokenizer (the ``tokenizers`` library's JSON), learned by ``envs_corpus`` and ``train_bpe_tokenizer``."""
@@ -75,12 +76,12 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int = BPE_VOCAB_SIZE) 
         show_progress=False,
     )
     backend.train_from_iterator(texts, trainer=trainer)
-    return _wrap(backend)
+    return fast_tokenizer(backend)
 
 
 def build_bpe_tokenizer() -> PreTrainedTokenizerFast:
     """The shipped BPE tokenizer (``BPE_FILE``), ``BPE_VOCAB_SIZE`` tokens, as ``train_bpe_tokenizer`` returns it."""
-    return _wrap(Tokenizer.from_file(str(BPE_FILE)))
+    return fast_tokenizer(Tokenizer.from_file(str(BPE_FILE)))
 
 
 def envs_corpus(tasks_per_env: int = 300) -> Iterator[str]:
@@ -107,7 +108,9 @@ def envs_corpus(tasks_per_env: int = 300) -> Iterator[str]:
             env.close()
 
 
-def _wrap(backend: Tokenizer) -> PreTrainedTokenizerFast:
+def fast_tokenizer(backend: Tokenizer) -> PreTrainedTokenizerFast:
+    """``backend`` as the embedded model's tokenizers are used: ``BPE_SPECIAL_TOKENS`` as pad, unk, bos and eos,
+    padding on the left, and no clean-up of spaces on decoding (so ``decode(encode(s)) == s``)."""
     pad, unk, bos, eos = BPE_SPECIAL_TOKENS
     return PreTrainedTokenizerFast(
         tokenizer_object=backend,

@@ -34,7 +34,7 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from rlvr.trainers.models.bpe_tokenizer import build_bpe_tokenizer
+from rlvr.trainers.models.bpe_tokenizer import BPE_SPECIAL_TOKENS, build_bpe_tokenizer, fast_tokenizer
 
 __all__ = [
     "CHAR_VOCAB",
@@ -54,7 +54,7 @@ __all__ = [
 TINY_NAME = "tiny"
 """The name that ``load_policy`` reads as the embedded model; ``"tiny:<size>"`` picks a size."""
 
-SPECIAL_TOKENS: tuple[str, ...] = ("<pad>", "<unk>", "<s>", "</s>")
+SPECIAL_TOKENS: tuple[str, ...] = BPE_SPECIAL_TOKENS
 """Special tokens of the character tokenizer, with ids 0, 1, 2, 3 in this order."""
 
 CHAR_VOCAB: tuple[str, ...] = (*(chr(code) for code in range(32, 127)), "\n", "\t")
@@ -65,66 +65,44 @@ TINY_CONTEXT = 8192
 
 Every built-in env's longest default prompt fits with room for the completion
 (FunctionCalling's tool lists reach about 4,000 characters), even one character
-a position. Rotary position
-embeddings have no weights, so the context costs no parameters and leaves the
+a position. Rotary position embeddings have no weights, so the context costs no parameters and leaves the
 initialisation, and so every trained figure, as it was.
 """
 
+_TINY_ARCHITECTURE: dict[str, Any] = {
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "intermediate_size": 256,
+    "max_position_embeddings": TINY_CONTEXT,
+    "tie_word_embeddings": True,
+}
+_SMALL_ARCHITECTURE: dict[str, Any] = {
+    **_TINY_ARCHITECTURE,
+    "hidden_size": 128,
+    "num_hidden_layers": 4,
+    "intermediate_size": 512,
+}
+
 TINY_SIZES: dict[str, dict[str, Any]] = {
     # About 130k parameters: a forward and backward pass over 16 x 64 tokens takes ~30 ms on 2 CPU cores.
-    "tiny": {
-        "tokenizer": "char",
-        "hidden_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "intermediate_size": 256,
-        "max_position_embeddings": TINY_CONTEXT,
-        "tie_word_embeddings": True,
-    },
-    # About 800k parameters: still CPU-sized, with room to actually learn a small task.
-    "small": {
-        "tokenizer": "char",
-        "hidden_size": 128,
-        "num_hidden_layers": 4,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "intermediate_size": 512,
-        "max_position_embeddings": TINY_CONTEXT,
-        "tie_word_embeddings": True,
-    },
-    # About 260k parameters: "tiny" reading the BPE tokenizer; half of them are the 2,048 token embeddings.
-    "tiny-bpe": {
-        "tokenizer": "bpe",
-        "hidden_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "intermediate_size": 256,
-        "max_position_embeddings": TINY_CONTEXT,
-        "tie_word_embeddings": True,
-    },
+    "tiny": {"tokenizer": "char", **_TINY_ARCHITECTURE},
+    # About 1.0M parameters: still CPU-sized, with room to actually learn a small task.
+    "small": {"tokenizer": "char", **_SMALL_ARCHITECTURE},
+    # About 254k parameters: "tiny" reading the BPE tokenizer; half of them are the 2,048 token embeddings.
+    "tiny-bpe": {"tokenizer": "bpe", **_TINY_ARCHITECTURE},
     # About 1.2M parameters: "small" reading the BPE tokenizer, so a prompt is about a quarter as long.
-    "small-bpe": {
-        "tokenizer": "bpe",
-        "hidden_size": 128,
-        "num_hidden_layers": 4,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "intermediate_size": 512,
-        "max_position_embeddings": TINY_CONTEXT,
-        "tie_word_embeddings": True,
-    },
-    # About 5M parameters, BPE: the largest size a 2-core CPU trains in minutes.
+    "small-bpe": {"tokenizer": "bpe", **_SMALL_ARCHITECTURE},
+    # About 6.4M parameters, BPE: the largest size a 2-core CPU trains in minutes.
     "medium": {
         "tokenizer": "bpe",
+        **_TINY_ARCHITECTURE,
         "hidden_size": 256,
         "num_hidden_layers": 6,
         "num_attention_heads": 8,
         "num_key_value_heads": 4,
         "intermediate_size": 1024,
-        "max_position_embeddings": TINY_CONTEXT,
-        "tie_word_embeddings": True,
     },
 }
 """Named architectures of the embedded model: its tokenizer (``"char"`` or
@@ -158,17 +136,7 @@ def build_char_tokenizer() -> PreTrainedTokenizerFast:
     # `[\s\S]` rather than `.`, which would not match "\n".
     backend.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
     backend.decoder = decoders.Fuse()
-    pad, unk, bos, eos = SPECIAL_TOKENS
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        pad_token=pad,
-        unk_token=unk,
-        bos_token=bos,
-        eos_token=eos,
-        padding_side="left",
-        # Otherwise decode may delete the space in " ." or " 's": decode(encode(s)) must be s.
-        clean_up_tokenization_spaces=False,
-    )
+    return fast_tokenizer(backend)
 
 
 TINY_TOKENIZERS: dict[str, Callable[[], PreTrainedTokenizerFast]] = {
