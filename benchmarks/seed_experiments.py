@@ -6,7 +6,7 @@ as DeepSeek-R1 and the Fireworks RLVR runs train, with the verifiers a large
 run would use. Each runs once per seed, in its own process (``rlvr train``),
 ``--jobs`` at a time with the CPU's threads shared between them. The table
 gives the held-out measure after the cold start and after GRPO per seed, the
-median rise and the median wall time (cold start and evaluations included);
+median rise and each run's wall time (cold start and evaluations included);
 the figure shows the held-out curves.
 
     experiment          measure                                   bar
@@ -15,7 +15,8 @@ the figure shows the held-out curves.
     instructions        share of instructions followed             +0.30 with GRPO
     mixture             both of the first two, in one run          both rise; each within 0.05 of its own run
 
-Run (all four, three seeds each: 12 runs of 15 minutes or more on 2 cores):
+Run (all four, three seeds each: 12 runs of 10 to 25 minutes each on 2 cores,
+one at a time by default, so that each wall time is the run's own):
     .venv/bin/python benchmarks/seed_experiments.py
     .venv/bin/python benchmarks/seed_experiments.py --experiments multiplication --seeds 0
 """
@@ -33,7 +34,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -97,12 +97,16 @@ EXPERIMENTS = {
 
 @dataclass(frozen=True)
 class Run:
-    """One finished run: its held-out curve per measure (``[(GRPO step, value)]``) and its wall time (s)."""
+    """One finished run: its held-out curve per measure (``[(GRPO step, value)]``), its wall time (s),
+    and the model and step counts it trained with (from its ``run.json``, so that a run made
+    before its config changed keeps a row of its own)."""
 
     experiment: str
     seed: int
     curves: dict[str, list[tuple[int, float]]]
     seconds: float
+    model: str
+    steps: str
 
 
 def train(experiment: Experiment, seed: int, out: Path, threads: int, extra: list[str]) -> Run:
@@ -118,9 +122,16 @@ def train(experiment: Experiment, seed: int, out: Path, threads: int, extra: lis
         raise RuntimeError(f"{experiment.name} seed {seed} failed:\n{result.stderr[-3000:]}")
     evals = [r for r in map(json.loads, (output_dir / "metrics.jsonl").open()) if r["split"] == "eval"]
     curves = {label: [(int(r["step"]), float(r[key])) for r in evals] for label, key in experiment.measures}
-    run = Run(experiment.name, seed, curves, seconds)
+    model, steps = trained_with(output_dir)
+    run = Run(experiment.name, seed, curves, seconds, model, steps)
     (output_dir / RESULT_FILE).write_text(json.dumps(dataclasses.asdict(run)))
     return run
+
+
+def trained_with(output_dir: Path) -> tuple[str, str]:
+    """The model and the steps (``"<cold start> + <GRPO>"``) of the run in ``output_dir``, from its ``run.json``."""
+    config = json.loads((output_dir / "run.json").read_text())["config"]
+    return str(config["model"]), f"{config['cold_start_steps']} + {config['steps']}"
 
 
 def finished_runs(out: Path) -> list[Run]:
@@ -130,31 +141,33 @@ def finished_runs(out: Path) -> list[Run]:
         for path in sorted((out / name).glob(f"seed*/{RESULT_FILE}")):
             fields = json.loads(path.read_text())
             curves = {label: [(int(step), float(value)) for step, value in c] for label, c in fields["curves"].items()}
-            runs.append(Run(fields["experiment"], int(fields["seed"]), curves, float(fields["seconds"])))
+            model, steps = trained_with(path.parent)
+            runs.append(Run(fields["experiment"], int(fields["seed"]), curves, float(fields["seconds"]), model, steps))
     return runs
 
 
-def table(runs: list[Run], model: dict[str, str]) -> str:
-    """The results as a markdown table: one row per experiment and measure."""
+def table(runs: list[Run]) -> str:
+    """The results as a markdown table: one row per experiment, settings (model and steps) and measure."""
     lines = [
         "| experiment | measure | model | steps (cold start + GRPO) | after cold start, per seed | "
-        "after GRPO, per seed | median rise | median wall time |",
+        "after GRPO, per seed | median rise | wall time, per seed |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, experiment in EXPERIMENTS.items():
-        mine = sorted((r for r in runs if r.experiment == name), key=lambda r: r.seed)
-        if not mine:
-            continue
-        for label, _ in experiment.measures:
-            before = [r.curves[label][0][1] for r in mine]
-            after = [r.curves[label][-1][1] for r in mine]
-            rise = statistics.median(b - a for a, b in zip(before, after, strict=True))
-            minutes = statistics.median(r.seconds for r in mine) / 60
-            lines.append(
-                f"| {experiment.family} | {label} | {model[name]} | {model[name + ':steps']} | "
-                f"{' / '.join(f'{v:.3f}' for v in before)} | {' / '.join(f'{v:.3f}' for v in after)} | "
-                f"{rise:+.3f} | {minutes:.1f} min |"
+        settings = sorted({(r.model, r.steps) for r in runs if r.experiment == name})
+        for model, steps in settings:
+            mine = sorted(
+                (r for r in runs if (r.experiment, r.model, r.steps) == (name, model, steps)), key=lambda r: r.seed
             )
+            for label, _ in experiment.measures:
+                before = [r.curves[label][0][1] for r in mine]
+                after = [r.curves[label][-1][1] for r in mine]
+                rise = statistics.median(b - a for a, b in zip(before, after, strict=True))
+                lines.append(
+                    f"| {experiment.family} | {label} | {model} | {steps} | "
+                    f"{' / '.join(f'{v:.3f}' for v in before)} | {' / '.join(f'{v:.3f}' for v in after)} | "
+                    f"{rise:+.3f} | {' / '.join(f'{r.seconds / 60:.1f}' for r in mine)} min |"
+                )
     return "\n".join(lines)
 
 
@@ -186,19 +199,11 @@ def plot(runs: list[Run], path: Path) -> None:
     plt.close(figure)
 
 
-def describe(experiment: Experiment) -> tuple[str, str]:
-    """The experiment's model and its step counts, as its config gives them."""
-    from rlvr.trainers.algorithms.config import load_config_file
-
-    fields: dict[str, Any] = load_config_file(experiment.config)
-    return str(fields.get("model", "tiny")), f"{fields.get('cold_start_steps', 0)} + {fields.get('steps')}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiments", nargs="+", choices=sorted(EXPERIMENTS), default=list(EXPERIMENTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of each (default: 0 1 2)")
-    parser.add_argument("--jobs", type=int, default=2, help="runs at a time; the CPU's threads are shared out")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time; the CPU's threads are shared out")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "seed-experiments", help="run directories")
     parser.add_argument("--figure", type=Path, default=ROOT / "benchmarks" / "figures" / "seed_experiments.png")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per run (default: cores / jobs)")
@@ -220,10 +225,7 @@ def main() -> int:
         with ThreadPoolExecutor(args.jobs) as pool:
             list(pool.map(one, jobs))
     runs = finished_runs(args.out)  # this invocation's and earlier ones': the table covers every finished run
-    model: dict[str, str] = {}
-    for name in EXPERIMENTS:
-        model[name], model[name + ":steps"] = describe(EXPERIMENTS[name])
-    text = table(runs, model)
+    text = table(runs)
     print("\n" + text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "table.md").write_text(text + "\n")

@@ -4,10 +4,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed as dist
 from safetensors.torch import load_file
 
 from rlvr.trainers.run.distributed import DistContext, init_distributed, shard
@@ -29,6 +31,36 @@ def test_shard_gives_each_process_its_contiguous_share():
     assert shard(items, DistContext(rank=1, world_size=2)) == [4, 5, 6, 7]
     with pytest.raises(ValueError, match="evenly"):
         shard(items, DistContext(rank=0, world_size=3))
+
+
+def _close(rank: int, folder: str, delays: tuple[float, float], clean: bool) -> None:
+    """One of two gloo processes: wait ``delays[rank]`` s, close, and write how long closing took."""
+    dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=2)
+    time.sleep(delays[rank])
+    started = time.monotonic()
+    DistContext(rank=rank, world_size=2).close(clean)
+    Path(folder, f"rank{rank}").write_text(f"{time.monotonic() - started} {dist.is_initialized()}")
+    if dist.is_initialized():  # an unclean close left the group: end it here, as the launcher would
+        dist.destroy_process_group()
+
+
+def closing(tmp_path: Path, delays: tuple[float, float], clean: bool) -> list[tuple[float, bool]]:
+    """Per rank: seconds its ``close`` took and whether it was still in the group afterwards."""
+    torch.multiprocessing.spawn(_close, args=(str(tmp_path), delays, clean), nprocs=2)
+    fields = [(tmp_path / f"rank{rank}").read_text().split() for rank in range(2)]
+    return [(float(seconds), still_in == "True") for seconds, still_in in fields]
+
+
+def test_a_clean_close_waits_for_every_process_before_leaving_the_group(tmp_path):
+    (early, early_still_in), (late, late_still_in) = closing(tmp_path, (0.0, 2.0), clean=True)
+    assert early >= 1.5 > late  # the early process waited at the barrier for the late one
+    assert not early_still_in and not late_still_in
+
+
+def test_a_close_after_an_error_leaves_at_once_without_a_collective(tmp_path):
+    (early, early_still_in), _ = closing(tmp_path, (0.0, 2.0), clean=False)
+    assert early < 1.0  # no barrier with a process that may be stuck elsewhere
+    assert early_still_in
 
 
 def torchrun_train(run_dir: Path, steps: int, *flags: str) -> subprocess.CompletedProcess:

@@ -5,6 +5,7 @@ example config runs as written but for 2 cold-start steps and 2 GRPO steps.
 """
 
 import importlib.util
+import json
 import math
 import sys
 from pathlib import Path
@@ -47,12 +48,31 @@ def test_each_experiment_trains_a_few_steps_and_logs_its_measures(name: str, tmp
 
 def test_the_table_reports_the_first_and_last_held_out_values_and_the_median_rise():
     run = seed_experiments.Run
+    size, steps = "tiny:small-bpe", "600 + 300"
     runs = [
-        run("multiplication", 0, {"accuracy": [(0, 0.2), (100, 0.6)]}, 300.0),
-        run("multiplication", 1, {"accuracy": [(0, 0.3), (100, 0.5)]}, 360.0),
-        run("multiplication", 2, {"accuracy": [(0, 0.1), (100, 0.6)]}, 320.0),
+        run("multiplication", 0, {"accuracy": [(0, 0.2), (100, 0.6)]}, 300.0, size, steps),
+        run("multiplication", 1, {"accuracy": [(0, 0.3), (100, 0.5)]}, 360.0, size, steps),
+        run("multiplication", 2, {"accuracy": [(0, 0.1), (100, 0.6)]}, 320.0, size, steps),
     ]
-    text = seed_experiments.table(runs, {"multiplication": "tiny:small-bpe", "multiplication:steps": "600 + 300"})
-    (row,) = [line for line in text.splitlines() if line.startswith("| Fireworks 1")]
+    (row,) = [line for line in seed_experiments.table(runs).splitlines() if line.startswith("| Fireworks 1")]
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[4:] == ["0.200 / 0.300 / 0.100", "0.600 / 0.500 / 0.600", "+0.400", "5.3 min"]
+    assert cells[2:] == [size, steps, "0.200 / 0.300 / 0.100", "0.600 / 0.500 / 0.600", "+0.400", "5.0 / 6.0 / 5.3 min"]
+
+
+def test_runs_made_with_other_settings_get_a_row_of_their_own():
+    run = seed_experiments.Run
+    runs = [
+        run("instructions", 0, {"instructions followed": [(0, 0.6), (150, 0.7)]}, 900.0, "tiny:small-bpe", "50 + 150"),
+        run("instructions", 1, {"instructions followed": [(0, 0.3), (150, 0.7)]}, 900.0, "tiny:small-bpe", "35 + 150"),
+    ]
+    rows = [line for line in seed_experiments.table(runs).splitlines() if line.startswith("| Instruction")]
+    assert [[c.strip() for c in row.strip("|").split("|")][3:5] for row in rows] == [
+        ["35 + 150", "0.300"],
+        ["50 + 150", "0.600"],
+    ]
+
+
+def test_a_run_reads_its_model_and_steps_from_its_own_run_json(tmp_path: Path):
+    config = {"model": "tiny:tiny-bpe", "cold_start_steps": 400, "steps": 100}
+    (tmp_path / "run.json").write_text(json.dumps({"trainer": "grpo", "config": config}))
+    assert seed_experiments.trained_with(tmp_path) == ("tiny:tiny-bpe", "400 + 100")

@@ -277,9 +277,12 @@ def train_grpo(config: GRPOConfig) -> GRPOResult:
     """Build a ``GRPOTrainer`` for ``config`` and run it (on every process, under torchrun)."""
     trainer = GRPOTrainer(config)
     try:
-        return trainer.train()
-    finally:
-        trainer.close()
+        result = trainer.train()
+    except BaseException:
+        trainer.close(clean=False)
+        raise
+    trainer.close()
+    return result
 
 
 # --- helpers --------------------------------------------------------------------

@@ -232,9 +232,12 @@ def train_ppo(config: PPOConfig) -> TrainResult:
     """Build a ``PPOTrainer`` for ``config`` and run it (on every process, under torchrun)."""
     trainer = PPOTrainer(config)
     try:
-        return trainer.train()
-    finally:
-        trainer.close()
+        result = trainer.train()
+    except BaseException:
+        trainer.close(clean=False)
+        raise
+    trainer.close()
+    return result
 
 
 def _shuffle_seed(seed: int, step: int, rank: int) -> int:

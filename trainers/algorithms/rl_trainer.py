@@ -586,13 +586,13 @@ class RLTrainer:
         modules = self.checkpoint_modules()
         return modules["policy"] if len(modules) == 1 else torch.nn.ModuleDict(modules)
 
-    def close(self) -> None:
-        """Stop background sampling and leave the process group."""
+    def close(self, clean: bool = True) -> None:
+        """Stop background sampling and leave the process group (``clean``: the run finished without error)."""
         if self.rollouts is not None:
             self.rollouts.close()
         if self.lock is not None:
             self.lock.release()
-        self.dist.close()
+        self.dist.close(clean)
 
     def _save_final(self, full_state: dict[str, torch.Tensor] | None) -> None:
         """The trained policy as a transformers directory, ``output_dir/final``."""

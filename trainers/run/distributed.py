@@ -86,9 +86,20 @@ class DistContext:
         if not torch.equal(low, high):
             raise RuntimeError(f"model replicas differ across processes: checksums {low.item()} .. {high.item()}")
 
-    def close(self) -> None:
-        """Leave the process group (no-op when single-process)."""
-        if self.enabled and dist.is_initialized():
+    def close(self, clean: bool = True) -> None:
+        """Leave the process group (no-op when single-process).
+
+        After a clean finish every process first meets the others at a barrier,
+        so that none tears its connections down while another is still in its
+        last collective (which can leave that one waiting forever). After an
+        error (``clean=False``) the others may be stuck in a collective this
+        process will never join, so it leaves the group alone and the launcher
+        ends the run.
+        """
+        if not (self.enabled and dist.is_initialized()):
+            return
+        if clean:
+            dist.barrier()
             dist.destroy_process_group()
 
     def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
