@@ -24,7 +24,6 @@ one at a time by default, so that each wall time is the run's own):
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import statistics
@@ -122,10 +121,19 @@ def train(experiment: Experiment, seed: int, out: Path, threads: int, extra: lis
         raise RuntimeError(f"{experiment.name} seed {seed} failed:\n{result.stderr[-3000:]}")
     evals = [r for r in map(json.loads, (output_dir / "metrics.jsonl").open()) if r["split"] == "eval"]
     curves = {label: [(int(r["step"]), float(r[key])) for r in evals] for label, key in experiment.measures}
-    model, steps = trained_with(output_dir)
-    run = Run(experiment.name, seed, curves, seconds, model, steps)
-    (output_dir / RESULT_FILE).write_text(json.dumps(dataclasses.asdict(run)))
-    return run
+    result_file = output_dir / RESULT_FILE
+    result_file.write_text(
+        json.dumps({"experiment": experiment.name, "seed": seed, "curves": curves, "seconds": seconds})
+    )
+    return read_run(result_file)
+
+
+def read_run(result_file: Path) -> Run:
+    """The run whose ``RESULT_FILE`` is ``result_file``, with the settings of the ``run.json`` beside it."""
+    fields = json.loads(result_file.read_text())
+    curves = {label: [(int(step), float(value)) for step, value in c] for label, c in fields["curves"].items()}
+    model, steps = trained_with(result_file.parent)
+    return Run(fields["experiment"], int(fields["seed"]), curves, float(fields["seconds"]), model, steps)
 
 
 def trained_with(output_dir: Path) -> tuple[str, str]:
@@ -136,14 +144,7 @@ def trained_with(output_dir: Path) -> tuple[str, str]:
 
 def finished_runs(out: Path) -> list[Run]:
     """Every run whose result ``out`` holds, from this invocation or an earlier one, in experiment and seed order."""
-    runs = []
-    for name in EXPERIMENTS:
-        for path in sorted((out / name).glob(f"seed*/{RESULT_FILE}")):
-            fields = json.loads(path.read_text())
-            curves = {label: [(int(step), float(value)) for step, value in c] for label, c in fields["curves"].items()}
-            model, steps = trained_with(path.parent)
-            runs.append(Run(fields["experiment"], int(fields["seed"]), curves, float(fields["seconds"]), model, steps))
-    return runs
+    return [read_run(path) for name in EXPERIMENTS for path in sorted((out / name).glob(f"seed*/{RESULT_FILE}"))]
 
 
 def table(runs: list[Run]) -> str:

@@ -275,14 +275,8 @@ class GRPOTrainer(RLTrainer):
 
 def train_grpo(config: GRPOConfig) -> GRPOResult:
     """Build a ``GRPOTrainer`` for ``config`` and run it (on every process, under torchrun)."""
-    trainer = GRPOTrainer(config)
-    try:
-        result = trainer.train()
-    except BaseException:
-        trainer.close(clean=False)
-        raise
-    trainer.close()
-    return result
+    with GRPOTrainer(config) as trainer:
+        return trainer.train()
 
 
 # --- helpers --------------------------------------------------------------------

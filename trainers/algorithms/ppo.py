@@ -230,14 +230,8 @@ class PPOTrainer(RLTrainer):
 
 def train_ppo(config: PPOConfig) -> TrainResult:
     """Build a ``PPOTrainer`` for ``config`` and run it (on every process, under torchrun)."""
-    trainer = PPOTrainer(config)
-    try:
-        result = trainer.train()
-    except BaseException:
-        trainer.close(clean=False)
-        raise
-    trainer.close()
-    return result
+    with PPOTrainer(config) as trainer:
+        return trainer.train()
 
 
 def _shuffle_seed(seed: int, step: int, rank: int) -> int:

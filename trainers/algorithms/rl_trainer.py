@@ -594,6 +594,13 @@ class RLTrainer:
             self.lock.release()
         self.dist.close(clean)
 
+    def __enter__(self) -> RLTrainer:
+        return self
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        """``close``, clean only when the block raised nothing."""
+        self.close(clean=error_type is None)
+
     def _save_final(self, full_state: dict[str, torch.Tensor] | None) -> None:
         """The trained policy as a transformers directory, ``output_dir/final``."""
         if full_state is None:
